@@ -1,0 +1,44 @@
+"""Support knowledge base and self-service portal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from portal.config import PROJECT_ROOT, load_settings
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints. No migrations or network here."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_relative_config=True,
+        instance_path=(config or {}).get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+    )
+    app.config.update(load_settings(app.instance_path, config))
+
+    from portal import cli, errors, web
+    from portal.content import store
+    from portal.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    store.init_app(app)
+    web.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+
+    from portal.accounts.views import bp as accounts_bp
+    from portal.kb.views import bp as kb_bp
+    from portal.search.views import bp as search_bp
+
+    app.register_blueprint(kb_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(accounts_bp)
+    return app

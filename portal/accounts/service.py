@@ -1,0 +1,81 @@
+"""Account rules: create users, authenticate, keep `next` redirects local."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+
+from portal.accounts.passwords import hash_password, needs_rehash, verify_password
+from portal.extensions import db
+from portal.models import Organisation, Role, User
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """A rule was broken; the message is safe to show to the user."""
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def get_or_create_organisation(name: str) -> Organisation:
+    name = name.strip()
+    org = db.session.scalar(
+        select(Organisation).where(func.lower(Organisation.name) == name.lower()))
+    if org is None:
+        org = Organisation(name=name)
+        db.session.add(org)
+        db.session.flush()
+    return org
+
+
+def create_user(
+    email: str, name: str, password: str, role: Role | str = Role.CUSTOMER,
+    organisation: str | None = None,
+) -> User:
+    """Create an account; raises AccountError for a taken email or a weak password."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise AccountError("Enter a valid email address.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    if find_user(email) is not None:
+        raise AccountError("An account with this email address already exists.")
+    user = User(email=email, name=name.strip() or email.split("@")[0],
+                password_hash=hash_password(password), role=Role(role))
+    if organisation:
+        user.organisation = get_or_create_organisation(organisation)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None: unknown email and wrong password look alike."""
+    user = find_user(email)
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def safe_next(target: str | None) -> str | None:
+    """Accept only a path on this site ("/x"), never another host or scheme."""
+    if not target:
+        return None
+    target = target.strip()
+    if "\\" in target or any(ord(ch) < 32 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target

@@ -1,0 +1,68 @@
+"""Command-line tools registered on the app: `flask --app wsgi kb ...` and `users ...`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from portal.content.check import check_folder
+from portal.models import Role
+
+kb_cli = AppGroup("kb", help="Knowledge base content: check, index, sync.")
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@kb_cli.command("check")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def check_command(folder: Path | None) -> None:
+    """Check articles for errors (exit 1) and warnings (exit 0)."""
+    folder = folder or current_app.config["ARTICLES_DIR"]
+    if not folder.is_dir():
+        click.echo(f"{folder}: not a folder", err=True)
+        sys.exit(1)
+    report = check_folder(folder)
+    for problem in report.problems:
+        click.echo(str(problem), err=problem.severity == "error")
+    click.echo(f"{report.articles} articles checked: {report.errors} errors, "
+               f"{report.warnings} warnings")
+    sys.exit(1 if report.errors else 0)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Display name.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CUSTOMER.value)
+@click.option("--org", "organisation", default=None, help="Organisation (customers).")
+@click.password_option(help="Asked for when not given.")
+def create_user_command(email: str, name: str, role: str, organisation: str | None,
+                        password: str) -> None:
+    """Create a user account."""
+    from portal.accounts.service import AccountError, create_user
+    from portal.extensions import db
+
+    try:
+        user = create_user(email, name, password, role, organisation)
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"Created {user.role.value} {user.email}"
+               + (f" in {user.organisation.name}" if user.organisation else ""))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(kb_cli)
+    app.cli.add_command(users_cli)
+
+
+def main() -> None:
+    """Console script: the same commands as `flask --app wsgi`."""
+    from flask.cli import FlaskGroup
+
+    from portal import create_app
+
+    FlaskGroup(create_app=lambda: create_app())(prog_name="portal")

@@ -1,0 +1,63 @@
+"""The editors' check: everything wrong in a folder of articles, with file and line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from portal.content.loader import load_tree
+from portal.content.model import Problem
+from portal.content.render import LinkContext, render_markdown
+
+
+@dataclass
+class Report:
+    articles: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+
+def _line_of(text: str, needle: str, first_line: int) -> int | None:
+    for offset, line in enumerate(text.splitlines()):
+        if needle in line:
+            return first_line + offset
+    return None
+
+
+def check_folder(root: Path) -> Report:
+    """Load and render every article, collecting problems instead of stopping."""
+    tree = load_tree(root)
+    report = Report(articles=len(tree.articles), problems=list(tree.problems))
+    def media(path: str) -> str | None:
+        return f"/media/{path}" if (root / path).is_file() else None
+
+    for article in tree.articles:
+        drafts_linked: list[str] = []
+
+        def link(path: str, drafts_linked: list[str] = drafts_linked) -> str | None:
+            target = tree.by_path.get(path)
+            if target is not None and target.draft:
+                drafts_linked.append(path)
+            return f"/articles/{target.slug}" if target else None
+
+        rendered = render_markdown(article.body, LinkContext(article.path, link, media))
+        if not article.draft:
+            for path in drafts_linked:
+                report.problems.append(Problem(
+                    article.path, None, f"links to draft article {path}", "warning"))
+        for href in rendered.broken_links:
+            line = _line_of(article.body, f"]({href}", article.body_line) or _line_of(
+                article.body, href, article.body_line)
+            report.problems.append(Problem(article.path, line, f"broken link: {href}"))
+        for src in rendered.missing_images:
+            line = _line_of(article.body, src, article.body_line)
+            report.problems.append(Problem(article.path, line, f"missing image: {src}"))
+    report.problems.sort(key=lambda p: (p.path, p.line or 0))
+    return report

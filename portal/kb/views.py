@@ -1,0 +1,89 @@
+"""Reader pages: home, category, article, article images.
+
+    /                          home
+    /categories/<path:slug>    category
+    /articles/<slug>           article (aliases redirect with 301)
+    /media/<path:path>         images stored beside the articles
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, send_file, url_for
+from flask_login import current_user
+
+from portal.content import get_store
+from portal.kb import service
+from portal.models import Role
+
+bp = Blueprint("kb", __name__)
+
+
+def _can_see_drafts() -> bool:
+    return current_user.is_authenticated and current_user.has_role(Role.EDITOR)
+
+
+@bp.get("/")
+def home():
+    store = get_store()
+    tree = store.tree()
+    return render_template(
+        "kb/home.html",
+        categories=service.category_entries(tree, None, _can_see_drafts()),
+        recent=service.recent(store),
+        total=len(tree.published()),
+    )
+
+
+@bp.get("/categories/<path:slug>")
+def category(slug: str):
+    tree = get_store().tree()
+    found = service.category_by_slug(tree, slug)
+    if found is None:
+        abort(404)
+    drafts = _can_see_drafts()
+    return render_template(
+        "kb/category.html",
+        category=found,
+        crumbs=service.breadcrumbs(tree, found.path)[:-1],
+        subcategories=service.category_entries(tree, found.path, drafts),
+        articles=service.articles_in(tree, found, drafts),
+    )
+
+
+@bp.get("/articles/<slug>")
+def article(slug: str):
+    store = get_store()
+    tree = store.tree()
+    found = tree.by_slug.get(slug)
+    if found is None:
+        target = tree.aliases.get(slug)
+        if target is not None and (not tree.by_slug[target].draft or _can_see_drafts()):
+            return redirect(url_for("kb.article", slug=target), code=301)
+        abort(404)
+    if found.draft and not _can_see_drafts():
+        abort(404)
+    rendered = store.render(
+        found,
+        article_url=lambda s: url_for("kb.article", slug=s),
+        media_url=lambda p: url_for("kb.media", path=p),
+    )
+    return render_template(
+        "kb/article.html",
+        article=found,
+        rendered=rendered,
+        history=store.history(found),
+        crumbs=service.breadcrumbs(tree, found.category),
+        related=service.siblings(tree, found),
+    )
+
+
+@bp.get("/media/<path:path>")
+def media(path: str):
+    file = get_store().media_path(path)
+    if file is None:
+        abort(404)
+    response = send_file(file, max_age=3600, conditional=True)
+    # An SVG opened directly must not be able to run script in our origin.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; sandbox")
+    return response

@@ -1,0 +1,1 @@
+"""Search: the index behind a small interface, the query rules and the results page."""

@@ -1,0 +1,28 @@
+"""The search-first gate: remember in the session that this visitor has searched."""
+
+from __future__ import annotations
+
+from flask import session
+
+# Keys starting with "portal_keep_" survive the session reset at sign-in.
+SEARCHED_KEY = "portal_keep_searched"
+RECENT_QUERIES_KEY = "portal_keep_queries"
+MAX_REMEMBERED = 20
+
+
+def mark_searched(query: str) -> None:
+    """Record a non-empty search in this visit (called by the search pages and API)."""
+    query = query.strip()
+    if not query:
+        return
+    session[SEARCHED_KEY] = True
+    queries = [q for q in session.get(RECENT_QUERIES_KEY, []) if q != query]
+    session[RECENT_QUERIES_KEY] = (queries + [query[:200]])[-MAX_REMEMBERED:]
+
+
+def has_searched() -> bool:
+    return bool(session.get(SEARCHED_KEY))
+
+
+def searched_queries() -> list[str]:
+    return list(session.get(RECENT_QUERIES_KEY, []))
