@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 db: venv
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 
 index: venv
 	$(FLASK) kb index

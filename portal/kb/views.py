@@ -14,6 +14,7 @@ from flask_login import current_user
 from portal.content import get_store
 from portal.kb import service
 from portal.models import Role
+from portal.search.gate import mark_viewed
 
 bp = Blueprint("kb", __name__)
 
@@ -62,6 +63,7 @@ def article(slug: str):
         abort(404)
     if found.draft and not _can_see_drafts():
         abort(404)
+    mark_viewed(found.slug)
     rendered = store.render(
         found,
         article_url=lambda s: url_for("kb.article", slug=s),

@@ -26,3 +26,16 @@ def has_searched() -> bool:
 
 def searched_queries() -> list[str]:
     return list(session.get(RECENT_QUERIES_KEY, []))
+
+
+VIEWED_KEY = "portal_keep_viewed"
+
+
+def mark_viewed(slug: str) -> None:
+    """Remember the articles read in this visit (a ticket keeps them for the agent)."""
+    viewed = [s for s in session.get(VIEWED_KEY, []) if s != slug]
+    session[VIEWED_KEY] = (viewed + [slug])[-MAX_REMEMBERED:]
+
+
+def viewed_articles() -> list[str]:
+    return list(session.get(VIEWED_KEY, []))
