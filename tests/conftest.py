@@ -86,6 +86,10 @@ def make_app(tmp_path: Path, database_template: str) -> Iterator[Callable[..., F
         made.append(app)
         return app
 
+    def latest() -> Flask:
+        return made[-1] if made else factory()
+
+    factory.latest = latest  # type: ignore[attr-defined]
     yield factory
     for app in made[-1:]:
         _empty_tables(app)
@@ -110,8 +114,9 @@ def runner(app: Flask):
 
 
 @pytest.fixture
-def make_user(app: Flask) -> Callable[..., object]:
-    """make_user(role="agent", org="Acme") creates a user; password 'correct horse 1'."""
+def make_user(make_app) -> Callable[..., object]:
+    """make_user(role="agent", org="Acme") creates a user in the latest app made;
+    password 'correct horse 1'."""
     from portal.accounts.service import create_user
 
     counter = {"n": 0}
@@ -120,6 +125,7 @@ def make_user(app: Flask) -> Callable[..., object]:
                 password: str = "correct horse 1", name: str | None = None):
         counter["n"] += 1
         email = email or f"user{counter['n']}@example.com"
+        app = make_app.latest()
         with app.app_context():
             user = create_user(email, name or f"User {counter['n']}", password, role, org)
             db.session.commit()

@@ -15,7 +15,9 @@ class RegistrationForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=10, max=1024)],
+        "Password",
+        validators=[DataRequired(), Length(
+            min=10, max=1024, message="Choose a password of at least 10 characters.")],
         description="At least 10 characters.")
     confirm = PasswordField(
         "Repeat the password",

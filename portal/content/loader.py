@@ -34,9 +34,26 @@ class ContentTree:
     by_path: dict[str, Article] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # old slug -> article slug
     problems: list[Problem] = field(default_factory=list)
+    # Derived lists, filled once by finish(): page views must not rescan every article.
+    _published: list[Article] = field(default_factory=list)
+    _by_category: dict[str, list[Article]] = field(default_factory=dict)
+    memo: dict = field(default_factory=dict)  # per-tree cache of derived views
+
+    def finish(self) -> ContentTree:
+        self.articles.sort(key=lambda a: (a.category, a.order, a.title.lower()))
+        self._published = [a for a in self.articles if not a.draft]
+        self._by_category = {}
+        for article in self.articles:
+            self._by_category.setdefault(article.category, []).append(article)
+        return self
 
     def published(self) -> list[Article]:
-        return [a for a in self.articles if not a.draft]
+        """Articles readers may see, in category order."""
+        return self._published
+
+    def in_category(self, path: str) -> list[Article]:
+        """Every article directly in a category, drafts included."""
+        return self._by_category.get(path, [])
 
 
 def humanize(name: str) -> str:
@@ -203,8 +220,7 @@ def load_tree(root: Path) -> ContentTree:
     for folder in sorted(folders):
         tree.categories[folder] = _load_category(root, folder, tree.problems)
     _assign_slugs(tree)
-    tree.articles.sort(key=lambda a: (a.category, a.order, a.title.lower()))
-    return tree
+    return tree.finish()
 
 
 def _assign_slugs(tree: ContentTree) -> None:

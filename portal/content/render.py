@@ -6,6 +6,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html import escape, unescape
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -118,6 +119,40 @@ class _LinkRewriter(Treeprocessor):
         element.set("loading", "lazy")
 
 
+class _RawHtmlSanitizer(Treeprocessor):
+    """Clean each raw HTML fragment on its own, so an unclosed tag in one fragment
+    (say `<style>`) cannot swallow the rest of the article when the page is cleaned."""
+
+    def run(self, root: Element) -> None:
+        stash = self.md.htmlStash
+        # Keep the text inside a stray <style>: Markdown may have swallowed the
+        # rest of the article into it.
+        stash.rawHtmlBlocks = [_clean_fragment(str(block)) for block in stash.rawHtmlBlocks]
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def _visible_text(html: str) -> str:
+    return _SPACE.sub("", unescape(_TAG.sub("", html)))
+
+
+def _clean_fragment(block: str) -> str:
+    """Sanitize one raw HTML fragment; if cleaning would hide most of its text (broken
+    or hostile markup), show the fragment as plain text instead of losing it."""
+    cleaned = sanitize(block, frozenset({"script"}))
+    before = len(_visible_text(re.sub(r"(?is)<script.*?</script>", "", block)))
+    if before and len(_visible_text(cleaned)) < before / 2:
+        return "<p>" + escape(block.strip()) + "</p>"
+    return cleaned
+
+
+class _SafetyExtension(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown API)
+        md.treeprocessors.register(_RawHtmlSanitizer(md), "portal_raw_html", 0)
+
+
 class _LinkExtension(Extension):
     def __init__(self, context: LinkContext, result: Rendered):
         super().__init__()
@@ -137,7 +172,7 @@ def _flatten_toc(tokens: list[dict], out: list[tuple[int, str, str]]) -> None:
 _NUL = re.compile("\x00")
 
 
-def sanitize(html: str) -> str:
+def sanitize(html: str, drop_content: frozenset[str] = frozenset({"script", "style"})) -> str:
     """The one allow-list every piece of user or editor HTML passes through."""
     return nh3.clean(
         html,
@@ -147,6 +182,7 @@ def sanitize(html: str) -> str:
         filter_style_properties={"text-align"},
         link_rel="noopener noreferrer",
         strip_comments=True,
+        clean_content_tags=set(drop_content),
     )
 
 
@@ -155,7 +191,7 @@ def render_markdown(text: str, context: LinkContext | None = None) -> Rendered:
     result = Rendered(html="")
     extensions: list = [
         "tables", "fenced_code", "footnotes", "admonition", "sane_lists", "def_list",
-        "abbr", "md_in_html",
+        "abbr", "md_in_html", _SafetyExtension(),
         CodeHiliteExtension(
             css_class="highlight", guess_lang=False),
         TocExtension(

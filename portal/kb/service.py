@@ -24,6 +24,14 @@ def category_entries(
     tree: ContentTree, parent: str | None, show_drafts: bool = False
 ) -> list[CategoryEntry]:
     """Categories directly under parent (None: the top level), with article counts."""
+    key = ("category_entries", parent, show_drafts)
+    if key not in tree.memo:
+        tree.memo[key] = _category_entries(tree, parent, show_drafts)
+    return tree.memo[key]
+
+
+def _category_entries(tree: ContentTree, parent: str | None, show_drafts: bool
+                      ) -> list[CategoryEntry]:
     entries = []
     for category in tree.categories.values():
         if parent is None:
@@ -52,7 +60,7 @@ def category_by_slug(tree: ContentTree, slug: str) -> Category | None:
 
 
 def articles_in(tree: ContentTree, category: Category, show_drafts: bool = False) -> list[Article]:
-    return [a for a in visible(tree.articles, show_drafts) if a.category == category.path]
+    return visible(tree.in_category(category.path), show_drafts)
 
 
 def breadcrumbs(tree: ContentTree, category_path: str) -> list[Category]:
@@ -69,12 +77,18 @@ def breadcrumbs(tree: ContentTree, category_path: str) -> list[Category]:
 
 
 def recent(store: ContentStore, limit: int = 8) -> list[tuple[Article, History]]:
+    """The most recently changed published articles (computed once per content load)."""
     tree = store.tree()
-    pairs = [(a, store.history(a)) for a in tree.published()]
-    pairs.sort(key=lambda pair: pair[1].modified_at, reverse=True)
-    return pairs[:limit]
+    key = ("recent", limit)
+    if key not in tree.memo:
+        pairs = [(a, store.history(a)) for a in tree.published()]
+        pairs.sort(key=lambda pair: pair[1].modified_at, reverse=True)
+        tree.memo[key] = pairs[:limit]
+    return tree.memo[key]
 
 
 def siblings(tree: ContentTree, article: Article, limit: int = 8) -> list[Article]:
-    return [a for a in tree.published() if a.category == article.category and a is not article][
-        :limit]
+    """Other published articles of the same category."""
+    others = [a for a in tree.in_category(article.category)[:limit + 1]
+              if a is not article and not a.draft]
+    return others[:limit]

@@ -8,7 +8,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, send_file, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 
 from portal.content import get_store
@@ -21,6 +30,28 @@ bp = Blueprint("kb", __name__)
 
 def _can_see_drafts() -> bool:
     return current_user.is_authenticated and current_user.has_role(Role.EDITOR)
+
+
+@bp.app_template_global()
+def article_url(slug: str) -> str:
+    """URL of an article; memoised because pages list many articles."""
+    return _cached_url("kb.article", slug)
+
+
+@bp.app_template_global()
+def category_url(slug: str) -> str:
+    return _cached_url("kb.category", slug)
+
+
+def _cached_url(endpoint: str, slug: str) -> str:
+    cache = current_app.extensions.setdefault("portal.url_cache", {})
+    key = (request.script_root, request.host, endpoint, slug)
+    url = cache.get(key)
+    if url is None:
+        if len(cache) > 50_000:
+            cache.clear()
+        url = cache[key] = url_for(endpoint, slug=slug)
+    return url
 
 
 @bp.get("/")
@@ -66,7 +97,7 @@ def article(slug: str):
     mark_viewed(found.slug)
     rendered = store.render(
         found,
-        article_url=lambda s: url_for("kb.article", slug=s),
+        article_url=article_url,
         media_url=lambda p: url_for("kb.media", path=p),
     )
     return render_template(

@@ -33,7 +33,10 @@ VIEWED_KEY = "portal_keep_viewed"
 
 def mark_viewed(slug: str) -> None:
     """Remember the articles read in this visit (a ticket keeps them for the agent)."""
-    viewed = [s for s in session.get(VIEWED_KEY, []) if s != slug]
+    viewed = session.get(VIEWED_KEY, [])
+    if viewed and viewed[-1] == slug:
+        return  # unchanged: do not rewrite the session cookie
+    viewed = [s for s in viewed if s != slug]
     session[VIEWED_KEY] = (viewed + [slug])[-MAX_REMEMBERED:]
 
 
