@@ -35,10 +35,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
 
     from portal.accounts.views import bp as accounts_bp
+    from portal.feedback.views import bp as feedback_bp
     from portal.kb.views import bp as kb_bp
     from portal.search.views import bp as search_bp
+    from portal.tickets import blueprint as tickets_blueprint
 
     app.register_blueprint(kb_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(feedback_bp)
+    app.register_blueprint(tickets_blueprint())
+
+    from portal.contact.views import bp as contact_bp
+    from portal.mailin.views import bp as mailin_bp
+    from portal.notices import blueprint as notices_blueprint
+    from portal.training.views import bp as training_bp
+
+    app.register_blueprint(notices_blueprint())
+    app.register_blueprint(contact_bp)
+    app.register_blueprint(training_bp)
+    app.register_blueprint(mailin_bp)
     return app

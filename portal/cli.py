@@ -57,6 +57,10 @@ def create_user_command(email: str, name: str, role: str, organisation: str | No
 def init_app(app: Flask) -> None:
     app.cli.add_command(kb_cli)
     app.cli.add_command(users_cli)
+    import portal.mailin.cli  # noqa: F401  (adds `tickets ingest-email` to tickets_cli)
+    from portal.tickets.cli import tickets_cli
+
+    app.cli.add_command(tickets_cli)
 
 
 def main() -> None:

@@ -29,6 +29,90 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "LOGIN_LIMIT": ("PORTAL_LOGIN_LIMIT", "str", "10 per minute;50 per hour"),
     "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", "int", 0),
     "WEBHOOK_SECRET": ("PORTAL_WEBHOOK_SECRET", "str", ""),
+    # Search (issue 3). INDEX_PROCESSES 0 = one per CPU for full builds. A missing index is
+    # built on the first search, which waits SEARCH_BUILD_WAIT_SECONDS for it (then the
+    # plain scan answers). Past queries are suggested once SUGGEST_MIN_VISITORS typed them.
+    "INDEX_PROCESSES": ("PORTAL_INDEX_PROCESSES", "int", 0),
+    "INDEX_LOCK_WAIT_SECONDS": ("PORTAL_INDEX_LOCK_WAIT_SECONDS", "float", 120.0),
+    "SEARCH_PER_PAGE": ("PORTAL_SEARCH_PER_PAGE", "int", 10),
+    "SEARCH_MAX_PER_PAGE": ("PORTAL_SEARCH_MAX_PER_PAGE", "int", 50),
+    "SEARCH_BUILD_WAIT_SECONDS": ("PORTAL_SEARCH_BUILD_WAIT_SECONDS", "float", 5.0),
+    "SEARCH_STATS_SECONDS": ("PORTAL_SEARCH_STATS_SECONDS", "float", 300.0),
+    "SEARCH_SUGGEST_MIN_VISITORS": ("PORTAL_SEARCH_SUGGEST_MIN_VISITORS", "int", 2),
+    "SEARCH_API_LIMIT": ("PORTAL_SEARCH_API_LIMIT", "str", "120 per minute"),
+    "SEARCH_SUGGEST_LIMIT": ("PORTAL_SEARCH_SUGGEST_LIMIT", "str", "600 per minute"),
+    "SEARCH_CLICK_LIMIT": ("PORTAL_SEARCH_CLICK_LIMIT", "str", "120 per minute"),
+    "WEBHOOK_LIMIT": ("PORTAL_WEBHOOK_LIMIT", "str", "30 per minute"),
+    "SYNC_GIT_PULL": ("PORTAL_SYNC_GIT_PULL", "bool", True),
+    # Business calendar and response targets (portal/calendar.py reads these; the Contact
+    # page and the policy article are checked against them). Targets: 2h, 90m, 1d; "" = none.
+    "BUSINESS_TIMEZONE": ("PORTAL_BUSINESS_TIMEZONE", "str", "America/New_York"),
+    "BUSINESS_TIMEZONE_LABEL": ("PORTAL_BUSINESS_TIMEZONE_LABEL", "str", "ET"),
+    "BUSINESS_HOURS": ("PORTAL_BUSINESS_HOURS", "str", "08:00-20:00"),
+    "BUSINESS_DAYS": ("PORTAL_BUSINESS_DAYS", "list", ["mon", "tue", "wed", "thu", "fri"]),
+    "BUSINESS_HOLIDAYS": ("PORTAL_BUSINESS_HOLIDAYS", "str", "US"),
+    "BUSINESS_CLOSED_DATES": ("PORTAL_BUSINESS_CLOSED_DATES", "list", []),
+    "SEVERITY1_DAYS": ("PORTAL_SEVERITY1_DAYS", "list",
+                       ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
+    "SEVERITY1_SKIPS_HOLIDAYS": ("PORTAL_SEVERITY1_SKIPS_HOLIDAYS", "bool", False),
+    "SEVERITY1_FIRST_RESPONSE": ("PORTAL_SEVERITY1_FIRST_RESPONSE", "str", "2h"),
+    "SEVERITY1_UPDATE_EVERY": ("PORTAL_SEVERITY1_UPDATE_EVERY", "str", "1h"),
+    "SEVERITY1_SUBSTANTIVE": ("PORTAL_SEVERITY1_SUBSTANTIVE", "str", ""),
+    "SEVERITY2_FIRST_RESPONSE": ("PORTAL_SEVERITY2_FIRST_RESPONSE", "str", "1d"),
+    "SEVERITY2_UPDATE_EVERY": ("PORTAL_SEVERITY2_UPDATE_EVERY", "str", ""),
+    "SEVERITY2_SUBSTANTIVE": ("PORTAL_SEVERITY2_SUBSTANTIVE", "str", ""),
+    "SEVERITY3_FIRST_RESPONSE": ("PORTAL_SEVERITY3_FIRST_RESPONSE", "str", "1d"),
+    "SEVERITY3_UPDATE_EVERY": ("PORTAL_SEVERITY3_UPDATE_EVERY", "str", ""),
+    "SEVERITY3_SUBSTANTIVE": ("PORTAL_SEVERITY3_SUBSTANTIVE", "str", "3d"),
+    "SEVERITY1_DEFINITION": ("PORTAL_SEVERITY1_DEFINITION", "str",
+                             "Critical: the service is down or so impaired that your company "
+                             "cannot use it."),
+    "SEVERITY2_DEFINITION": ("PORTAL_SEVERITY2_DEFINITION", "str",
+                             "Something is broken or needs our technical team, such as a bug "
+                             "or pages that are unusually slow."),
+    "SEVERITY3_DEFINITION": ("PORTAL_SEVERITY3_DEFINITION", "str",
+                             "A how-to question, or a check that a feature is working as "
+                             "intended."),
+    # Tickets: attachments, mail (SMTP when PORTAL_SMTP_HOST is set, else files in a folder).
+    "ATTACHMENTS_DIR": ("PORTAL_ATTACHMENTS_DIR", "str", ""),
+    "ATTACHMENT_MAX_BYTES": ("PORTAL_ATTACHMENT_MAX_BYTES", "int", 10 * 1024 * 1024),
+    "ATTACHMENT_MAX_FILES": ("PORTAL_ATTACHMENT_MAX_FILES", "int", 5),
+    "ATTACHMENT_TYPES": ("PORTAL_ATTACHMENT_TYPES", "list",
+                         ["png", "jpg", "jpeg", "gif", "webp", "pdf", "txt", "log", "csv",
+                          "json", "zip"]),
+    "MAIL_FROM": ("PORTAL_MAIL_FROM", "str", "Bitumio Support <support@bitumio.com>"),
+    "MAIL_OUTBOX_DIR": ("PORTAL_MAIL_OUTBOX_DIR", "str", ""),
+    "MAIL_SEND_IMMEDIATELY": ("PORTAL_MAIL_SEND_IMMEDIATELY", "bool", True),
+    "MAIL_MAX_ATTEMPTS": ("PORTAL_MAIL_MAX_ATTEMPTS", "int", 8),
+    "SMTP_HOST": ("PORTAL_SMTP_HOST", "str", ""),
+    "SMTP_PORT": ("PORTAL_SMTP_PORT", "int", 587),
+    "SMTP_USERNAME": ("PORTAL_SMTP_USERNAME", "str", ""),
+    "SMTP_PASSWORD": ("PORTAL_SMTP_PASSWORD", "str", ""),
+    "SMTP_STARTTLS": ("PORTAL_SMTP_STARTTLS", "bool", True),
+    "SMTP_SSL": ("PORTAL_SMTP_SSL", "bool", False),
+    "SMTP_TIMEOUT": ("PORTAL_SMTP_TIMEOUT", "float", 5.0),
+    "SITE_URL": ("PORTAL_SITE_URL", "str", ""),
+    "DEFLECTION_WINDOW_HOURS": ("PORTAL_DEFLECTION_WINDOW_HOURS", "int", 24),
+    # "Was this article helpful?": reasons are "code:Label" (the code is what is stored).
+    "FEEDBACK_REASONS": ("PORTAL_FEEDBACK_REASONS", "list", [
+        "missing:Missing information", "outdated:Inaccurate or outdated",
+        "unclear:Hard to understand", "broken:Broken link or image",
+        "unsolved:Did not solve my problem", "other:Other"]),
+    "FEEDBACK_COMMENT_MAX": ("PORTAL_FEEDBACK_COMMENT_MAX", "int", 1000),
+    "FEEDBACK_MIN_SECONDS": ("PORTAL_FEEDBACK_MIN_SECONDS", "float", 2.0),
+    "FEEDBACK_IP_LIMIT": ("PORTAL_FEEDBACK_IP_LIMIT", "str", "30 per minute;300 per day"),
+    "FEEDBACK_VISITOR_LIMIT": ("PORTAL_FEEDBACK_VISITOR_LIMIT", "str", "10 per minute;100 per day"),
+    # Notices (issue 6): scheduled maintenance only in off-hours, in BUSINESS_TIMEZONE:
+    # any time on MAINTENANCE_ANYTIME_DAYS, else within MAINTENANCE_WEEKDAY_HOURS.
+    "MAINTENANCE_WEEKDAY_HOURS": ("PORTAL_MAINTENANCE_WEEKDAY_HOURS", "str", "00:00-08:00"),
+    "MAINTENANCE_ANYTIME_DAYS": ("PORTAL_MAINTENANCE_ANYTIME_DAYS", "list", ["sat", "sun"]),
+    "NOTICE_BANNER_HOURS": ("PORTAL_NOTICE_BANNER_HOURS", "int", 72),  # upcoming maintenance
+    "NOTICE_HISTORY_DAYS": ("PORTAL_NOTICE_HISTORY_DAYS", "int", 90),  # /status and feeds
+    # Email channel: `flask tickets ingest-email`. Raw files of held and malformed mail go
+    # under MAILIN_DIR (default instance/mailin); attachments obey ATTACHMENT_MAX_BYTES.
+    "MAILIN_DIR": ("PORTAL_MAILIN_DIR", "str", ""),
+    "MAILIN_MAILDIR": ("PORTAL_MAILIN_MAILDIR", "str", ""),
+    "MAILIN_MAX_BYTES": ("PORTAL_MAILIN_MAX_BYTES", "int", 40 * 1024 * 1024),
 }
 
 

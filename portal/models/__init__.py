@@ -1,5 +1,23 @@
 """All database models, imported here so Alembic and the app see every table."""
 
 from portal.models.accounts import Organisation, Role, User
+from portal.models.feedback import FeedbackReason, FeedbackVote
+from portal.models.mailin import IncomingMail, MailOutcome
+from portal.models.notices import Notice, NoticeKind, NoticeUpdate
+from portal.models.tickets import (
+    MessageKind,
+    OutboxMessage,
+    SuggestionClick,
+    Ticket,
+    TicketAttachment,
+    TicketDeadline,
+    TicketMessage,
+    TicketStatus,
+)
+from portal.models.training import Enrollment, EnrollmentStatus, TrainingSession
 
-__all__ = ["Organisation", "Role", "User"]
+__all__ = ["FeedbackReason", "FeedbackVote", "Organisation", "Role", "User"]
+__all__ += ["MessageKind", "OutboxMessage", "SuggestionClick", "Ticket", "TicketAttachment",
+            "TicketDeadline", "TicketMessage", "TicketStatus"]
+__all__ += ["Notice", "NoticeKind", "NoticeUpdate", "Enrollment", "EnrollmentStatus",
+            "TrainingSession", "IncomingMail", "MailOutcome"]

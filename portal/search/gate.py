@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from flask import session
 
 # Keys starting with "portal_keep_" survive the session reset at sign-in.
@@ -42,3 +44,15 @@ def mark_viewed(slug: str) -> None:
 
 def viewed_articles() -> list[str]:
     return list(session.get(VIEWED_KEY, []))
+
+
+VISITOR_KEY = "portal_keep_visitor"
+
+
+def visitor_id() -> str:
+    """An anonymous id for this browser's visits, kept in the session (search analytics)."""
+    visitor = session.get(VISITOR_KEY)
+    if not isinstance(visitor, str) or not 8 <= len(visitor) <= 64:
+        visitor = secrets.token_urlsafe(12)
+        session[VISITOR_KEY] = visitor
+    return visitor

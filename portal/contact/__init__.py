@@ -1,0 +1,1 @@
+"""The Contact page and the "Support is open now" status, from the business calendar."""

@@ -1,0 +1,294 @@
+"""Reader feedback under every article, and the editors' article-health pages.
+
+    POST /feedback/articles/<slug>   vote: Yes, or No with reasons and a comment
+                                     (plain form post -> 303 to the article's #feedback;
+                                     Accept: application/json -> JSON, for feedback.js)
+    GET  /feedback/health            every rated article, worst first   (editors, admins)
+    GET  /feedback/health.csv        the same ranking as CSV            (editors, admins)
+    GET  /feedback/health/<slug>     one article: reasons, comments, versions
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required
+
+from portal.content import get_store
+from portal.content.history import History
+from portal.content.model import Article
+from portal.extensions import db, limiter
+from portal.feedback import health, service
+from portal.feedback.forms import FeedbackForm
+from portal.models import Role
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("feedback", __name__, url_prefix="/feedback")
+
+VISITOR_COOKIE = "portal_visitor"
+VISITOR_COOKIE_AGE = 365 * 24 * 3600
+DRAFT_KEY = "portal_feedback_draft"
+NOTICE_KEY = "portal_feedback_notice"
+RATE_LIMITED = ("You have sent feedback many times in a short while. "
+                "Please wait a minute and try again.")
+
+
+# -- helpers -----------------------------------------------------------------
+
+def _is_editor() -> bool:
+    return current_user.is_authenticated and current_user.has_role(Role.EDITOR)
+
+
+def _reasons() -> list[service.Reason]:
+    return service.parse_reasons(current_app.config["FEEDBACK_REASONS"])
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+def _current_voter() -> str | None:
+    if current_user.is_authenticated:
+        return service.user_voter(current_user.id)
+    return service.visitor_from_cookie(_secret(), request.cookies.get(VISITOR_COOKIE))
+
+
+def _visible(slug: str) -> tuple[Article, History]:
+    store = get_store()
+    article = store.tree().by_slug.get(slug)
+    if article is None or (article.draft and not _is_editor()):
+        abort(404)
+    return article, store.history(article)
+
+
+def _ip_limit() -> str:
+    return current_app.config["FEEDBACK_IP_LIMIT"]
+
+
+def _visitor_limit() -> str:
+    return current_app.config["FEEDBACK_VISITOR_LIMIT"]
+
+
+def _visitor_limit_key() -> str:
+    return "feedback-voter:" + (_current_voter() or "ip:" + get_remote_address())
+
+
+def editor_required(view):
+    """Editors and admins only; others get a 403, anonymous readers the sign-in page."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not _is_editor():
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# -- answering a vote --------------------------------------------------------
+
+def _article_anchor(slug: str) -> str:
+    return url_for("kb.article", slug=slug, _anchor="feedback")
+
+
+def _answer(slug: str, message: str, vote: str | None) -> Response:
+    if _wants_json():
+        return jsonify(ok=True, message=message, vote=vote)
+    session[NOTICE_KEY] = {"slug": slug, "text": message, "kind": "success"}
+    return redirect(_article_anchor(slug), code=303)
+
+
+def _refuse(slug: str, message: str, field_name: str | None, form: FeedbackForm,
+            status: int = 422) -> Response:
+    """Say what is wrong; without JavaScript, keep what the reader typed for the next page."""
+    if _wants_json():
+        return jsonify(ok=False, message=message, field=field_name), status
+    limit = current_app.config["FEEDBACK_COMMENT_MAX"]
+    session[DRAFT_KEY] = {
+        "slug": slug,
+        "comment": service.clean_comment(form.comment.data)[:limit],
+        "reasons": [c for c in (form.reasons.data or []) if isinstance(c, str)][:20],
+        "field": field_name,
+    }
+    session[NOTICE_KEY] = {"slug": slug, "text": message, "kind": "error"}
+    return redirect(_article_anchor(slug), code=303)
+
+
+@bp.errorhandler(429)
+def rate_limited(error):
+    slug = (request.view_args or {}).get("slug", "")
+    if request.endpoint != "feedback.vote" or not slug:
+        return error
+    return _refuse(slug, RATE_LIMITED, None, FeedbackForm(), status=429)
+
+
+@bp.post("/articles/<slug>")
+@limiter.limit(_ip_limit)
+@limiter.limit(_visitor_limit, key_func=_visitor_limit_key)
+def vote(slug: str):
+    article, _ = _visible(slug)
+    form = FeedbackForm()
+    helpful = form.helpful.data != "no"
+    token = service.read_form_token(_secret(), form.started.data, article.slug)
+    if service.is_suspected_bot(form.website.data, token,
+                                current_app.config["FEEDBACK_MIN_SECONDS"]):
+        # Same answer as a real vote, so a bot learns nothing; nothing is stored.
+        log.info("feedback on %s looks automated; not stored", article.slug)
+        return _answer(article.slug, service.thanks_for(helpful), "yes" if helpful else "no")
+    if not form.validate():
+        return _refuse(article.slug, form.first_error(), "helpful", form)
+    assert token is not None  # checked by is_suspected_bot
+
+    voter, cookie = _current_voter(), None
+    if voter is None:
+        voter, cookie = service.new_visitor(_secret())
+    try:
+        service.record_vote(
+            version=service.ArticleVersion(article.slug, article.path, token.commit, token.sha),
+            voter=voter,
+            user_id=current_user.id if current_user.is_authenticated else None,
+            helpful=form.is_yes,
+            reasons=form.reasons.data or [],
+            comment=form.comment.data,
+            allowed=_reasons(),
+            comment_max=current_app.config["FEEDBACK_COMMENT_MAX"],
+        )
+    except service.FeedbackRefused as exc:
+        db.session.rollback()
+        return _refuse(article.slug, exc.message, exc.field, form)
+    db.session.commit()
+    response = _answer(article.slug, service.thanks_for(form.is_yes),
+                       "yes" if form.is_yes else "no")
+    if cookie:
+        response.set_cookie(VISITOR_COOKIE, cookie, max_age=VISITOR_COOKIE_AGE, httponly=True,
+                            samesite="Lax", secure=request.is_secure)
+    return response
+
+
+# -- what the article page shows ----------------------------------------------
+
+@dataclass
+class Widget:
+    """Everything templates/feedback/_widget.html needs for one article."""
+
+    slug: str
+    action: str
+    open_action: str
+    token: str
+    reasons: list[service.Reason]
+    comment_max: int
+    current: str | None = None  # "yes" / "no": this reader's vote
+    open: bool = False  # show the reasons form without JavaScript
+    checked: set[str] = field(default_factory=set)
+    comment: str = ""
+    notice: str = ""
+    notice_kind: str = ""
+    error_field: str | None = None
+
+
+def widget(article: Article, history: History | None = None) -> Widget:
+    history = history or get_store().history(article)
+    version = service.ArticleVersion.of(article, history)
+    state = Widget(
+        slug=article.slug,
+        action=url_for("feedback.vote", slug=article.slug),
+        open_action=_article_anchor(article.slug),
+        token=service.issue_form_token(_secret(), version),
+        reasons=_reasons(),
+        comment_max=current_app.config["FEEDBACK_COMMENT_MAX"],
+        open=request.args.get("feedback") == "no",
+    )
+    existing = service.find_vote(article.slug, _current_voter())
+    if existing is not None:
+        state.current = "yes" if existing.helpful else "no"
+        state.checked = set(existing.reason_codes)
+        state.comment = existing.comment
+    notice = session.pop(NOTICE_KEY, None) if NOTICE_KEY in session else None
+    if isinstance(notice, dict) and notice.get("slug") == article.slug:
+        state.notice, state.notice_kind = str(notice.get("text", "")), notice.get("kind", "")
+    draft = session.pop(DRAFT_KEY, None) if DRAFT_KEY in session else None
+    if isinstance(draft, dict) and draft.get("slug") == article.slug:
+        state.open = True
+        state.comment = str(draft.get("comment", ""))
+        state.checked = set(draft.get("reasons") or [])
+        state.error_field = draft.get("field")
+    return state
+
+
+def editor_summary(article: Article) -> dict | None:
+    """The small feedback box for editors on the article page (None for everyone else)."""
+    if not _is_editor():
+        return None
+    labels = service.reason_labels(_reasons())
+    return {"health": health.summary(get_store().tree(), article, labels),
+            "url": url_for("feedback.article_health", slug=article.slug)}
+
+
+@bp.app_context_processor
+def feedback_template_helpers():
+    return {"feedback_widget": widget, "feedback_summary": editor_summary}
+
+
+# -- editors' pages ------------------------------------------------------------
+
+@bp.get("/health")
+@editor_required
+def overview():
+    tree = get_store().tree()
+    labels = service.reason_labels(_reasons())
+    rows = health.ranking(tree, labels, current_app.config["REPOSITORY_WEB_URL"])
+    return render_template("feedback/health.html", rows=rows,
+                           unrated=health.unrated_count(tree, rows))
+
+
+@bp.get("/health.csv")
+@editor_required
+def overview_csv():
+    tree = get_store().tree()
+    reasons = _reasons()
+    rows = health.ranking(tree, service.reason_labels(reasons),
+                          current_app.config["REPOSITORY_WEB_URL"])
+    body = health.to_csv(rows, [r.label for r in reasons])
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="article-health-{stamp}.csv"'})
+
+
+@bp.get("/health/<slug>")
+@editor_required
+def article_health(slug: str):
+    store = get_store()
+    tree = store.tree()
+    article = tree.by_slug.get(slug)
+    current = None
+    if article is not None:
+        current = store.history(article).commit or article.sha
+    found = health.detail(tree, slug, service.reason_labels(_reasons()),
+                          current_app.config["REPOSITORY_WEB_URL"], current)
+    if found is None:
+        abort(404)
+    if found.health.slug != slug:  # an old slug: show the article under its current one
+        return redirect(url_for("feedback.article_health", slug=found.health.slug), code=301)
+    return render_template("feedback/article.html", detail=found, article=article)

@@ -1,0 +1,1 @@
+"""The email channel: incoming mail to tickets, and the agents' review list."""

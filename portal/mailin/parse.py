@@ -1,0 +1,170 @@
+"""Read one RFC 822 message: sender, subject, text, attachments, ticket number, severity."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email import errors, policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import parseaddr
+from html.parser import HTMLParser
+
+TICKET_NUMBER = re.compile(r"\[#(\d{1,9})\]|\bticket\s*#\s*(\d{1,9})\b", re.I)
+SEVERITY = re.compile(r"\bsev(?:erity)?\s*[:=#-]?\s*([123])\b", re.I)
+QUOTE_STARTS = (re.compile(r"^\s*On .{3,200} wrote:\s*$"),
+                re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.I),
+                re.compile(r"^\s*_{10,}\s*$"))
+FATAL_DEFECTS = (errors.NoBoundaryInMultipartDefect, errors.StartBoundaryNotFoundDefect,
+                 errors.MultipartInvariantViolationDefect,
+                 errors.MissingHeaderBodySeparatorDefect)
+MIME_EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif",
+                   "application/pdf": "pdf", "text/plain": "txt", "text/csv": "csv",
+                   "application/zip": "zip", "application/json": "json"}
+
+
+class Malformed(ValueError):
+    """The message cannot be read; the text says why (kept with the message set aside)."""
+
+
+@dataclass
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class ParsedMail:
+    message_id: str
+    sender: str
+    sender_name: str
+    subject: str
+    body: str  # the new text, quoted history removed
+    attachments: list[Attachment] = field(default_factory=list)
+    ticket_number: int | None = None
+    severity: int | None = None
+    automatic: str = ""  # why this looks like an auto-reply, or ""
+    raw: bytes = field(default=b"", repr=False)  # the message as received
+
+
+class _Text(HTMLParser):
+    """HTML mail to plain text: keep the words and line breaks, drop scripts and styles."""
+
+    BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "blockquote"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "head"):
+            self.skip += 1
+        elif tag in self.BREAKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "head") and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    parser = _Text()
+    parser.feed(html)
+    text = "".join(parser.parts)
+    return re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip()
+
+
+def strip_quoted(text: str) -> str:
+    """The new part of a reply: stop at 'On ... wrote:' and drop '>' quoted lines."""
+    kept = []
+    for line in text.splitlines():
+        if any(p.match(line) for p in QUOTE_STARTS):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line.rstrip())
+    return "\n".join(kept).strip()
+
+
+def _text_of(part: EmailMessage) -> str:
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError, AssertionError):  # unknown charset, bad bytes
+        payload = part.get_payload(decode=True) or b""
+        content = payload.decode("utf-8", errors="replace")
+    if not isinstance(content, str):
+        content = bytes(content).decode("utf-8", errors="replace")
+    return html_to_text(content) if part.get_content_type() == "text/html" else content
+
+
+def _attachments(message: EmailMessage) -> list[Attachment]:
+    found = []
+    for number, part in enumerate(message.iter_attachments(), start=1):
+        data = part.get_payload(decode=True)
+        if data is None:  # a nested message or multipart: keep its bytes as they are
+            data = part.as_bytes()
+        content_type = part.get_content_type()
+        name = part.get_filename() or (
+            f"attachment-{number}.{MIME_EXTENSIONS.get(content_type, 'bin')}")
+        found.append(Attachment(str(name), content_type, data))
+    return found
+
+
+def parse(raw: bytes) -> ParsedMail:
+    """Parse a message or raise Malformed with the reason."""
+    if not raw.strip():
+        raise Malformed("empty message")
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+        fatal = [d for d in message.defects if isinstance(d, FATAL_DEFECTS)]
+        for part in message.walk():
+            fatal += [d for d in part.defects if isinstance(d, FATAL_DEFECTS)]
+        if fatal:
+            raise Malformed(f"broken message structure: {type(fatal[0]).__name__}")
+        from_header = message.get("From")
+        if from_header is None:
+            raise Malformed("no From header")
+        name, address = parseaddr(str(from_header))
+        if not address or "@" not in address or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+",
+                                                                 address):
+            raise Malformed(f"no usable sender address in From: {str(from_header)[:100]!r}")
+        subject = " ".join(str(message.get("Subject", "")).split())
+        body_part = message.get_body(preferencelist=("plain", "html"))
+        body = strip_quoted(_text_of(body_part)) if body_part is not None else ""
+        attachments = _attachments(message)
+    except Malformed:
+        raise
+    except Exception as exc:  # the email package raises many kinds on hostile input
+        raise Malformed(f"unreadable message: {type(exc).__name__}: {exc}"[:300]) from exc
+    if not subject and not body and not attachments:
+        raise Malformed("nothing in it: no subject, no text, no attachments")
+    message_id = str(message.get("Message-ID", "")).strip()[:255]
+    if not message_id:
+        message_id = "sha256:" + hashlib.sha256(raw).hexdigest()
+    number = TICKET_NUMBER.search(subject)
+    severity = SEVERITY.search(subject) or SEVERITY.search("\n".join(body.splitlines()[:5]))
+    return ParsedMail(
+        message_id=message_id, sender=address.lower(), sender_name=name.strip()[:200],
+        subject=subject[:300], body=body, attachments=attachments,
+        ticket_number=int(number.group(1) or number.group(2)) if number else None,
+        severity=int(severity.group(1)) if severity else None,
+        automatic=_automatic(message), raw=raw)
+
+
+def _automatic(message: EmailMessage) -> str:
+    auto = str(message.get("Auto-Submitted", "no")).strip().lower()
+    if auto and auto != "no":
+        return f"Auto-Submitted: {auto}"
+    precedence = str(message.get("Precedence", "")).strip().lower()
+    if precedence in ("bulk", "junk", "auto_reply", "list"):
+        return f"Precedence: {precedence}"
+    if message.get("X-Autoreply") or message.get("X-Autorespond"):
+        return "auto-responder header"
+    return ""

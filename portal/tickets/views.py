@@ -1,0 +1,302 @@
+"""Customer ticket pages.
+
+    /tickets/new                          GET, POST  file a ticket (only after a search)
+    /tickets/                             GET        my organisation's tickets
+    /tickets/<id>                         GET        one ticket: conversation, deadline, reply
+    /tickets/<id>/reply                   POST       reply (agents: public reply or note)
+    /tickets/<id>/files/<file_id>         GET        an attachment, to those who may see it
+    /tickets/suggested/<slug>?subject=    GET        a suggested article opened from the form
+Agent pages are in portal/tickets/queue.py on the same blueprint.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from portal.content import get_store
+from portal.content.render import render_markdown
+from portal.extensions import db
+from portal.models import MessageKind, Role, TicketAttachment, TicketStatus
+from portal.search.gate import has_searched, searched_queries, viewed_articles
+from portal.tickets import attachments, deadlines, mail, service
+from portal.tickets.forms import AgentReplyForm, ReplyForm, TicketForm, agent_forms, choices
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+log = logging.getLogger(__name__)
+
+GATE_MESSAGE = ("Please search the help center first: most questions already have an answer "
+                "here, and the ticket form opens once you have searched.")
+VISIT_KEY = "portal_keep_visit"  # survives sign-in, like the search memory
+
+
+def search_first(view):
+    """The ticket form (GET and POST) opens only after a non-empty search in this visit."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not has_searched():
+            flash(GATE_MESSAGE, "info")
+            return redirect(url_for("search.results"), code=303)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def visit_id() -> str:
+    if VISIT_KEY not in session:
+        session[VISIT_KEY] = secrets.token_hex(16)
+    return session[VISIT_KEY]
+
+
+def ticket_link(ticket) -> str:
+    base = current_app.config.get("SITE_URL", "").rstrip("/")
+    if base:
+        return base + url_for("tickets.show", ticket_id=ticket.id)
+    return url_for("tickets.show", ticket_id=ticket.id, _external=True)
+
+
+def product_areas() -> list[tuple[str, str]]:
+    tree = get_store().tree()
+    top = sorted((c for c in tree.categories.values() if c.path and c.parent is None),
+                 key=lambda c: (c.order, c.title.lower()))
+    return [("", "Not sure")] + [(c.path, c.title) for c in top]
+
+
+def uploads() -> list[attachments.Upload]:
+    return [attachments.Upload(f.filename or "", f.stream)
+            for f in request.files.getlist("attachments") if f.filename]
+
+
+def send_queued_mail(ticket_id: int) -> None:
+    """Try the ticket's mail now; on any failure it stays in the outbox for a retry."""
+    if not current_app.config["MAIL_SEND_IMMEDIATELY"]:
+        return
+    try:
+        mail.deliver(service.utcnow(), ticket_id=ticket_id)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record mail delivery for ticket %s", ticket_id)
+
+
+@bp.before_request
+def allow_attachment_uploads():
+    config = current_app.config
+    request.max_content_length = max(
+        config["MAX_CONTENT_LENGTH"] or 0,
+        config["ATTACHMENT_MAX_BYTES"] * config["ATTACHMENT_MAX_FILES"] + 2 * 1024 * 1024)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@search_first
+@login_required
+def new():
+    refusal = service.filing_refusal(current_user)
+    if refusal:
+        return render_template("tickets/refused.html", reason=refusal), (
+            403 if request.method == "POST" else 200)
+    form = TicketForm()
+    form.product_area.choices = choices(product_areas())
+    if request.method == "GET":
+        form.idempotency_key.data = secrets.token_hex(16)
+        form.subject.data = form.subject.data or request.args.get("subject", "")[:200]
+    visit = visit_id()
+    if not form.validate_on_submit():
+        return render_new(form, 422 if request.method == "POST" else 200)
+    data = service.NewTicket(
+        subject=form.subject.data, description=form.description.data,
+        severity=form.severity.data, idempotency_key=form.idempotency_key.data or "",
+        product_area=form.product_area.data or "", phone=form.phone.data or "",
+        searches=searched_queries(), viewed_articles=viewed_articles(), uploads=uploads(),
+        visit=visit)
+    try:
+        ticket, created = service.file_ticket(current_user, data, ticket_link)
+        db.session.commit()
+    except (service.TicketError, attachments.AttachmentError) as exc:
+        db.session.rollback()
+        attachments.remove(data.stored_names)
+        if isinstance(exc, service.FilingRefused):
+            return render_template("tickets/refused.html", reason=str(exc)), 403
+        flash(str(exc), "error")
+        return render_new(form, 422)
+    except IntegrityError:  # the same form posted twice at once: the other request won
+        db.session.rollback()
+        attachments.remove(data.stored_names)
+        ticket, created = service.find_by_key(data.idempotency_key), False
+        if ticket is None or ticket.requester_id != current_user.id:
+            return unavailable(form)
+    except SQLAlchemyError:
+        log.exception("ticket could not be saved")
+        db.session.rollback()
+        attachments.remove(data.stored_names)
+        return unavailable(form)
+    if created:
+        send_queued_mail(ticket.id)
+        due = deadlines.current_deadline(ticket)
+        flash(f"Ticket {ticket.number} filed. We will reply by "
+              f"{service.moment(due.due_at)}." if due else f"Ticket {ticket.number} filed.",
+              "success")
+    else:
+        flash(f"You already filed this as ticket {ticket.number}; here it is.", "info")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id), code=303)
+
+
+def render_new(form: TicketForm, status: int = 200):
+    policy = deadlines.get_policy()
+    levels = [(level, current_app.config[f"SEVERITY{level}_DEFINITION"], policy.summary(level))
+              for level in policy.severities]
+    return render_template(
+        "tickets/new.html", form=form, levels=levels, searches=searched_queries(),
+        limits=current_app.config), status
+
+
+def unavailable(form: TicketForm):
+    """Nothing was filed: say so plainly, keep the text, let them try again."""
+    try:
+        return render_template("tickets/unavailable.html", form=form), 503
+    except Exception:  # the database may be needed by the page chrome itself
+        log.exception("503 page failed; using the bare one")
+        return render_template("tickets/unavailable_bare.html", form=form), 503
+
+
+@bp.errorhandler(SQLAlchemyError)
+def database_down(error: SQLAlchemyError):
+    log.exception("database error on %s %s", request.method, request.path)
+    db.session.rollback()
+    form = TicketForm(meta={"csrf": False}) if request.endpoint == "tickets.new" else None
+    return unavailable(form)
+
+
+@bp.get("/")
+@login_required
+def mine():
+    if service.is_agent(current_user):
+        return redirect(url_for("tickets.queue"))
+    return render_template("tickets/list.html", tickets=service.customer_tickets(current_user),
+                           refusal=service.filing_refusal(current_user))
+
+
+def ticket_or_404(ticket_id: int):
+    try:
+        return service.get_ticket(current_user, ticket_id)
+    except service.TicketNotFound:
+        abort(404)
+
+
+def render_ticket(ticket, reply_form=None, status: int = 200):
+    agent = service.is_agent(current_user)
+    if reply_form is None:
+        reply_form = AgentReplyForm() if agent else ReplyForm()
+    messages = [m for m in ticket.messages if agent or m.kind != MessageKind.INTERNAL]
+    return render_template(
+        "tickets/show.html", ticket=ticket, messages=messages, agent=agent,
+        reply_form=reply_form, current=deadlines.current_deadline(ticket),
+        history=[d for d in ticket.deadlines if not d.pending],
+        areas=dict(product_areas()), overdue=service.is_overdue(ticket),
+        kind_labels=deadlines.KIND_LABELS, closed=ticket.status == TicketStatus.CLOSED,
+        **(agent_forms(ticket) if agent else {})), status
+
+
+@bp.get("/<int:ticket_id>")
+@login_required
+def show(ticket_id: int):
+    return render_ticket(ticket_or_404(ticket_id))
+
+
+@bp.post("/<int:ticket_id>/reply")
+@login_required
+def reply(ticket_id: int):
+    ticket = ticket_or_404(ticket_id)
+    agent = service.is_agent(current_user)
+    form = AgentReplyForm() if agent else ReplyForm()
+    if not form.validate_on_submit():
+        return render_ticket(ticket, form, 422)
+    stored: list[str] = []
+    try:
+        service.reply(
+            ticket, current_user, form.body.data, ticket_link,
+            internal=agent and form.visibility.data == "internal",
+            substantive=agent and form.substantive.data,
+            status=TicketStatus(form.status.data) if agent and form.status.data else None,
+            uploads=uploads(), stored_names=stored)
+        db.session.commit()
+    except (service.TicketError, attachments.AttachmentError) as exc:
+        db.session.rollback()
+        attachments.remove(stored)
+        flash(str(exc), "error")
+        return render_ticket(ticket_or_404(ticket_id), form, 422)
+    except SQLAlchemyError:
+        db.session.rollback()
+        attachments.remove(stored)
+        raise
+    send_queued_mail(ticket.id)
+    flash("Note saved." if agent and form.visibility.data == "internal" else "Reply sent.",
+          "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="conversation"),
+                    code=303)
+
+
+@bp.get("/<int:ticket_id>/files/<int:file_id>")
+@login_required
+def attachment(ticket_id: int, file_id: int):
+    ticket = ticket_or_404(ticket_id)
+    item = db.session.get(TicketAttachment, file_id)
+    if item is None or item.ticket_id != ticket.id:
+        abort(404)
+    if (item.message is not None and item.message.kind == MessageKind.INTERNAL
+            and not service.is_agent(current_user)):
+        abort(404)
+    path = attachments.path_of(item.stored_name)
+    if path is None:
+        abort(404)
+    inline = item.content_type in attachments.INLINE_TYPES
+    response = send_file(path, mimetype=item.content_type, as_attachment=not inline,
+                         download_name=item.original_name, max_age=0)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@bp.get("/suggested/<slug>")
+def suggested(slug: str):
+    """Count a suggestion opened from the form (deflection analytics), then show it."""
+    article = get_store().tree().by_slug.get(slug)
+    if article is None or article.draft:
+        abort(404)
+    user = current_user if current_user.is_authenticated else None
+    service.record_suggestion_click(visit_id(), user, article.slug,
+                                    request.args.get("subject", ""))
+    db.session.commit()
+    return redirect(url_for("kb.article", slug=article.slug))
+
+
+@bp.app_template_filter("ticket_markdown")
+def ticket_markdown(text: str) -> Markup:
+    return Markup(render_markdown(text).html)  # noqa: S704 - sanitized by render_markdown
+
+
+@bp.app_context_processor
+def ticket_links():
+    user = current_user
+    signed_in = user.is_authenticated
+    return {
+        "ticket_gate_open": has_searched(),
+        "show_my_tickets": signed_in and user.role == Role.CUSTOMER,
+        "show_agent_queue": signed_in and user.has_role(Role.AGENT),
+    }

@@ -1,0 +1,1 @@
+"""Training sessions: the list, admin editing, enrollment with a waitlist, invitations."""
