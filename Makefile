@@ -40,3 +40,5 @@ lint: venv
 
 bench: venv
 	$(PY) bench/pages.py
+	$(PY) bench/relevance.py
+	$(PY) bench/search_speed.py

@@ -55,4 +55,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(contact_bp)
     app.register_blueprint(training_bp)
     app.register_blueprint(mailin_bp)
+
+    from portal.api.views import bp as api_bp
+    from portal.hooks.views import bp as hooks_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(hooks_bp)
     return app

@@ -32,6 +32,42 @@ def check_command(folder: Path | None) -> None:
     sys.exit(1 if report.errors else 0)
 
 
+@kb_cli.command("index")
+@click.option("--changed", is_flag=True,
+              help="Re-index only articles changed since the last build.")
+@click.option("--wait", type=float, default=None,
+              help="Seconds to wait for another running build (default from settings).")
+def index_command(changed: bool, wait: float | None) -> None:
+    """Build the search index (a new generation, switched in atomically)."""
+    from portal.search import indexer
+    from portal.search.engine import IndexBusy
+    from portal.search.service import get_service
+
+    service = get_service()
+    wait = current_app.config["INDEX_LOCK_WAIT_SECONDS"] if wait is None else wait
+    try:
+        run = indexer.update_changed if changed else indexer.build
+        click.echo(str(run(service.engine, service.articles_dir, wait=wait)))
+    except IndexBusy as exc:
+        raise click.ClickException(f"Index not built: {exc}. Try again later.") from exc
+
+
+@kb_cli.command("sync")
+@click.option("--no-pull", is_flag=True, help="Do not git pull; only re-index local changes.")
+def sync_command(no_pull: bool) -> None:
+    """Pull the articles repository (if it is one), re-index what changed, reload."""
+    from portal.search.engine import IndexBusy
+    from portal.search.service import get_service
+    from portal.search.sync import SyncError, sync
+
+    git_pull = current_app.config["SYNC_GIT_PULL"] and not no_pull
+    try:
+        click.echo(str(sync(get_service(), git_pull=git_pull,
+                            wait=current_app.config["INDEX_LOCK_WAIT_SECONDS"])))
+    except (SyncError, IndexBusy) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")

@@ -118,3 +118,22 @@ def test_edits_on_disk_show_up_without_a_restart(make_app, write_articles):
     assert "Version one" in client.get("/articles/a").get_data(as_text=True)
     (root / "c" / "a.md").write_text("# Version two, longer\n")
     assert "Version two" in client.get("/articles/a").get_data(as_text=True)
+
+
+def test_a_reload_parses_only_the_files_that_changed(write_articles, monkeypatch):
+    from portal.content import loader
+
+    root = write_articles({"c/a.md": "# A\n", "c/b.md": "# B\n", "c/c.md": "# C\n"})
+    cache: dict = {}
+    load_tree(root, cache)
+    parsed = []
+    real = loader.load_article
+    monkeypatch.setattr(loader, "load_article",
+                        lambda root, rel, *rest: parsed.append(rel) or real(root, rel, *rest))
+    (root / "c" / "b.md").write_text("# B, edited and longer\n")
+    (root / "c" / "d.md").write_text("# D\n")
+    (root / "c" / "c.md").unlink()
+    tree = load_tree(root, cache)
+    assert sorted(parsed) == ["c/b.md", "c/d.md"]
+    assert sorted(a.title for a in tree.articles) == ["A", "B, edited and longer", "D"]
+    assert "c/c.md" not in cache

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -201,14 +201,44 @@ def _load_category(root: Path, path: str, problems: list[Problem]) -> Category:
     return category
 
 
-def load_tree(root: Path) -> ContentTree:
-    """Read every article and category under root. Bad files become problems."""
+ParseCache = dict[str, tuple[tuple[int, int], Article, list[Problem]]]
+
+
+def load_tree(root: Path, cache: ParseCache | None = None) -> ContentTree:
+    """Read every article and category under root. Bad files become problems.
+
+    With a cache (kept by the caller between loads), files whose modification
+    time and size are unchanged are not read or parsed again.
+    """
     tree = ContentTree(root=root)
+    seen: set[str] = set()
     for rel, abs_path in scan(root):
-        article = load_article(root, rel, abs_path, tree.problems)
+        seen.add(rel)
+        key = None
+        if cache is not None:
+            try:
+                stat = abs_path.stat()
+                key = (stat.st_mtime_ns, stat.st_size)
+            except OSError:
+                key = None
+            hit = cache.get(rel)
+            if key is not None and hit is not None and hit[0] == key:
+                article = replace(hit[1])  # a copy: slugs may be reassigned below
+                tree.problems.extend(hit[2])
+                tree.articles.append(article)
+                tree.by_path[rel] = article
+                continue
+        problems: list[Problem] = []
+        article = load_article(root, rel, abs_path, problems)
+        tree.problems.extend(problems)
         if article is not None:
+            if cache is not None and key is not None:
+                cache[rel] = (key, replace(article), problems)
             tree.articles.append(article)
             tree.by_path[rel] = article
+    if cache is not None:
+        for stale in set(cache) - seen:
+            del cache[stale]
     # Categories: every folder holding articles, and the folders above them.
     folders: set[str] = set()
     for article in tree.articles:

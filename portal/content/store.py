@@ -13,7 +13,7 @@ from pathlib import Path
 from flask import Flask, current_app
 
 from portal.content.history import History, file_history, read_history
-from portal.content.loader import ContentTree, load_tree, signature
+from portal.content.loader import ContentTree, ParseCache, load_tree, signature
 from portal.content.model import Article
 from portal.content.render import IMAGE_SUFFIXES, LinkContext, Rendered, render_markdown
 
@@ -39,6 +39,7 @@ class ContentStore:
         self._signature: tuple | None = None
         self._checked_at = 0.0
         self._history: dict[str, History] = {}
+        self._parsed: ParseCache = {}
         self._link_key = ""
         self._renders: OrderedDict[tuple[str, str, str], Rendered] = OrderedDict()
         self.generation = 0
@@ -59,7 +60,7 @@ class ContentStore:
             self._checked_at = time.monotonic()
             if not force and self._tree is not None and sig == self._signature:
                 return False
-            tree = load_tree(self.root)
+            tree = load_tree(self.root, self._parsed)
             self._history = read_history(self.root)
             key = hashlib.sha256()
             for path, article in sorted(tree.by_path.items()):

@@ -4,6 +4,7 @@ from portal.models.accounts import Organisation, Role, User
 from portal.models.feedback import FeedbackReason, FeedbackVote
 from portal.models.mailin import IncomingMail, MailOutcome
 from portal.models.notices import Notice, NoticeKind, NoticeUpdate
+from portal.models.search import SearchClick, SearchEvent
 from portal.models.tickets import (
     MessageKind,
     OutboxMessage,
@@ -21,3 +22,4 @@ __all__ += ["MessageKind", "OutboxMessage", "SuggestionClick", "Ticket", "Ticket
             "TicketDeadline", "TicketMessage", "TicketStatus"]
 __all__ += ["Notice", "NoticeKind", "NoticeUpdate", "Enrollment", "EnrollmentStatus",
             "TrainingSession", "IncomingMail", "MailOutcome"]
+__all__ += ["SearchClick", "SearchEvent"]

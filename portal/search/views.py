@@ -1,25 +1,33 @@
 """Search pages.
 
-    /search?q=   results page
+    /search?q=&category=&page=   results page (popular articles for an empty query)
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 
-from portal.content import get_store
-from portal.search.fallback import scan_search
 from portal.search.gate import mark_searched
+from portal.search.service import get_service
+from portal.search.tracking import category_choices, log_search, page_number
 
 bp = Blueprint("search", __name__)
-
-MAX_QUERY_LENGTH = 500
 
 
 @bp.get("/search")
 def results():
-    query = request.args.get("q", "", type=str)[:MAX_QUERY_LENGTH].strip()
-    g.search_query = query
-    mark_searched(query)
-    articles = scan_search(get_store().tree().published(), query) if query else []
-    return render_template("search/results.html", query=query, articles=articles)
+    service = get_service()
+    category = request.args.get("category", "", type=str)[:300] or None
+    result = service.search(request.args.get("q", "", type=str), category,
+                            page_number(request.args.get("page")),
+                            current_app.config["SEARCH_PER_PAGE"])
+    g.search_query = result.query.text
+    mark_searched(result.query.text)
+    search_id = log_search(service, result, "page")
+    return render_template(
+        "search/results.html",
+        result=result,
+        search_id=search_id,
+        categories=category_choices(service.store.tree()),
+        can_file_ticket="tickets.new" in current_app.view_functions,
+    )

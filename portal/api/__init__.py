@@ -1,0 +1,1 @@
+"""JSON API for scripts and the search box: search, suggestions, result clicks."""

@@ -1,0 +1,1 @@
+"""Incoming webhooks: the articles repository announces a push."""

@@ -1,0 +1,113 @@
+"""Search analytics: record searches and clicks; popular articles and queries (cached).
+
+A search costs one INSERT (flushed for its id, committed by the view); a
+click one more. Popular articles and past queries are read in one grouped
+query every few minutes per process, so type-ahead and the empty search page
+never hit the database per keystroke.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from portal.extensions import db
+from portal.models.search import SearchClick, SearchEvent
+
+POPULAR_DAYS = 90
+POPULAR_QUERIES_KEPT = 5000
+POPULAR_ARTICLES_KEPT = 50
+
+
+def record_search(*, query: str, normalized: str, corrected: str, category: str,
+                  result_count: int, page: int, source: str, visitor: str,
+                  user_id: int | None) -> SearchEvent:
+    """Add the search to the session and flush it (one INSERT) so it has an id."""
+    event = SearchEvent(
+        query=query[:500], normalized=normalized[:500], corrected=(corrected or "")[:500],
+        category=category[:300], result_count=result_count, page=page, source=source,
+        visitor=visitor[:64], user_id=user_id)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def record_click(*, search_id: int, slug: str, position: int, visitor: str) -> bool:
+    """Record that the reader opened a result of their own search. False if it is not theirs."""
+    event = db.session.get(SearchEvent, search_id)
+    if event is None or event.visitor != visitor[:64]:
+        return False
+    db.session.add(SearchClick(search_id=search_id, slug=slug[:200],
+                               position=max(0, min(position, 10_000)), visitor=visitor[:64]))
+    return True
+
+
+@dataclass
+class _Cached:
+    at: float = 0.0
+    queries: list[tuple[str, int]] | None = None  # sorted by query text
+    articles: list[str] | None = None
+
+
+class Popularity:
+    """Per-process cache of what readers search for and open."""
+
+    def __init__(self, ttl: float, min_visitors: int):
+        self.ttl = ttl
+        self.min_visitors = min_visitors
+        self._lock = threading.Lock()
+        self._cached = _Cached()
+
+    def _fresh(self) -> _Cached:
+        now = time.monotonic()
+        cached = self._cached
+        if cached.queries is not None and now - cached.at < self.ttl:
+            return cached
+        with self._lock:
+            if self._cached is cached:
+                self._cached = self._load(now)
+            return self._cached
+
+    def _load(self, now: float) -> _Cached:
+        since = datetime.now(UTC) - timedelta(days=POPULAR_DAYS)
+        visitors = func.count(func.distinct(SearchEvent.visitor))
+        rows = db.session.execute(
+            select(SearchEvent.normalized, func.count())
+            .where(SearchEvent.created_at >= since, SearchEvent.result_count > 0,
+                   SearchEvent.normalized != "")
+            .group_by(SearchEvent.normalized)
+            .having(visitors >= self.min_visitors)
+            .order_by(func.count().desc())
+            .limit(POPULAR_QUERIES_KEPT)).all()
+        queries = sorted((text, count) for text, count in rows)
+        clicks = db.session.execute(
+            select(SearchClick.slug, func.count())
+            .where(SearchClick.created_at >= since)
+            .group_by(SearchClick.slug)
+            .order_by(func.count().desc())
+            .limit(POPULAR_ARTICLES_KEPT)).all()
+        return _Cached(now, queries, [slug for slug, _ in clicks])
+
+    def queries(self, prefix: str, limit: int) -> list[str]:
+        """Past queries starting with prefix (typed by enough different visitors)."""
+        if not prefix:
+            return []
+        cached = self._fresh().queries or []
+        start = bisect.bisect_left(cached, (prefix, 0))
+        found = []
+        for text, count in cached[start:start + 500]:
+            if not text.startswith(prefix):
+                break
+            if text != prefix:
+                found.append((count, text))
+        found.sort(key=lambda item: (-item[0], item[1]))
+        return [text for _, text in found[:limit]]
+
+    def articles(self) -> list[str]:
+        """Slugs of the most opened search results, most opened first."""
+        return list(self._fresh().articles or [])

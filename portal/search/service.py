@@ -1,0 +1,302 @@
+"""The search service: one entry point for the results page, the JSON API and the benches.
+
+It asks the engine, joins hits with the live articles (titles, categories,
+dates), and keeps search answering when the index cannot: a missing index
+is built in a background thread (the first search waits a few seconds for
+it), a damaged one is logged, rebuilt in the background and meanwhile
+replaced by the plain scan in fallback.py, with a notice on the page.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import Flask, current_app
+from markupsafe import Markup
+
+from portal.content import get_store
+from portal.content.loader import ContentTree
+from portal.content.model import Article, Category
+from portal.content.store import ContentStore
+from portal.search import indexer
+from portal.search.engine import (
+    EngineHit,
+    EngineResult,
+    IndexBusy,
+    IndexCorrupt,
+    IndexMissing,
+    SearchEngine,
+    UserQuery,
+)
+from portal.search.events import Popularity
+from portal.search.fallback import scan_search
+from portal.search.query import parse
+from portal.search.whoosh_engine import WhooshEngine
+
+log = logging.getLogger(__name__)
+
+EXTENSION_KEY = "portal.search"
+MAX_PAGE = 100
+POPULAR_COUNT = 8
+DEGRADED_NOTICE = ("Search is running in a simplified mode for a moment, so results may be "
+                   "less precise than usual.")
+BUILDING_NOTICE = ("The search index is being prepared, so results may be less precise for "
+                   "a moment.")
+
+
+@dataclass
+class ResultItem:
+    article: Article
+    category: Category | None
+    snippet: Markup
+    score: float
+    updated: datetime | None
+    position: int  # 1-based rank over all pages
+
+
+@dataclass
+class SearchPage:
+    query: UserQuery
+    category: Category | None
+    page: int
+    per_page: int
+    total: int = 0
+    items: list[ResultItem] = field(default_factory=list)
+    corrected: str | None = None
+    fuzzy: bool = False
+    notice: str | None = None  # set when the plain scan answered
+    popular: list[Article] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return min(MAX_PAGE, max(1, -(-self.total // self.per_page)))
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def degraded(self) -> bool:
+        return self.notice is not None
+
+    @property
+    def page_links(self) -> list[int | None]:
+        """Page numbers to offer: first, last and two around this one; None marks a gap."""
+        wanted = {1, self.pages, *range(self.page - 2, self.page + 3)}
+        links: list[int | None] = []
+        for number in sorted(n for n in wanted if 1 <= n <= self.pages):
+            if links and links[-1] is not None and number - links[-1] > 1:
+                links.append(None)
+            links.append(number)
+        return links
+
+
+@dataclass
+class Suggestions:
+    articles: list[Article]
+    queries: list[str]
+
+
+class SearchService:
+    def __init__(self, engine: SearchEngine, store: ContentStore, articles_dir: Path,
+                 popularity: Popularity, build_wait: float):
+        self.engine = engine
+        self.store = store
+        self.articles_dir = Path(articles_dir)
+        self.popularity = popularity
+        self.build_wait = build_wait
+        self._lock = threading.Lock()
+        self._builder: threading.Thread | None = None
+        self._reported: set[str] = set()
+        self._recent: tuple[tuple, list[Article]] | None = None
+
+    # -- searching -----------------------------------------------------------
+    def search(self, raw_query: str, category_slug: str | None = None, page: int = 1,
+               per_page: int = 10) -> SearchPage:
+        """Results for what the reader typed; never raises for any input."""
+        query = parse(raw_query)
+        tree = self.store.tree()
+        category = find_category(tree, category_slug)
+        page = max(1, min(page, MAX_PAGE))
+        result = SearchPage(query, category, page, per_page)
+        if query.is_empty:
+            result.popular = self.popular_articles(tree)
+            return result
+        offset = (page - 1) * per_page
+        path = category.path if category is not None else None
+        found, notice = self._engine_search(query, path, offset, per_page)
+        if found is None:
+            hits, total = scan_search(tree.published(), query, path, offset, per_page)
+            found = EngineResult(hits, total)
+        result.total = found.total
+        result.corrected = found.corrected
+        result.fuzzy = found.fuzzy
+        result.notice = notice
+        result.items = self._items(tree, found.hits, offset)
+        if not result.total:
+            result.popular = self.popular_articles(tree)
+        return result
+
+    def _engine_search(self, query: UserQuery, category: str | None, offset: int,
+                       limit: int) -> tuple[EngineResult | None, str | None]:
+        for attempt in (1, 2):
+            try:
+                return self.engine.search(query, category, offset, limit), None
+            except IndexMissing:
+                if attempt == 1 and self._build_and_wait(self.build_wait):
+                    continue
+                return None, BUILDING_NOTICE
+            except IndexCorrupt as exc:
+                self._report(exc)
+                self._start_build()
+                return None, DEGRADED_NOTICE
+        return None, DEGRADED_NOTICE
+
+    def _items(self, tree: ContentTree, hits: list[EngineHit], offset: int) -> list[ResultItem]:
+        items = []
+        for position, hit in enumerate(hits, start=offset + 1):
+            article = tree.by_slug.get(hit.slug)
+            if article is None or article.draft:  # removed since the index was built
+                continue
+            history = self.store.history(article)
+            items.append(ResultItem(article, tree.categories.get(article.category),
+                                    hit.snippet, hit.score, history.modified_at, position))
+        return items
+
+    def popular_articles(self, tree: ContentTree | None = None,
+                         limit: int = POPULAR_COUNT) -> list[Article]:
+        """Most opened from search results lately, topped up with recently updated ones."""
+        tree = tree or self.store.tree()
+        chosen: list[Article] = []
+        try:
+            slugs = self.popularity.articles()
+        except Exception:
+            log.exception("could not read popular articles")
+            slugs = []
+        for slug in slugs:
+            article = tree.by_slug.get(slug)
+            if article is not None and not article.draft:
+                chosen.append(article)
+        if len(chosen) < limit:
+            chosen += [a for a in self._recently_updated(tree, 2 * limit) if a not in chosen]
+        return chosen[:limit]
+
+    def _recently_updated(self, tree: ContentTree, limit: int) -> list[Article]:
+        key = (id(tree), getattr(self.store, "generation", 0), limit)
+        cached = self._recent
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        found = heapq.nlargest(limit, tree.published(),
+                               key=lambda a: self.store.history(a).modified_at)
+        self._recent = (key, found)
+        return found
+
+    def suggest(self, raw_prefix: str, limit: int = 8) -> Suggestions:
+        """Titles and popular past searches for what is typed so far."""
+        query = parse(raw_prefix)
+        if query.is_empty:
+            return Suggestions([], [])
+        tree = self.store.tree()
+        try:
+            found = self.engine.suggest(query.text, limit)
+            articles = [tree.by_slug[s.slug] for s in found
+                        if s.slug in tree.by_slug and not tree.by_slug[s.slug].draft]
+        except (IndexMissing, IndexCorrupt):
+            articles = [a for a in scan_titles(tree, query.normalized)][:limit]
+        try:
+            queries = self.popularity.queries(query.normalized, 5)
+        except Exception:
+            log.exception("could not read popular searches")
+            queries = []
+        return Suggestions(articles, queries)
+
+    # -- keeping the index there -------------------------------------------------
+    def _report(self, exc: Exception) -> None:
+        key = str(getattr(self.engine, "current_directory", lambda: "")())
+        with self._lock:
+            first = key not in self._reported
+            self._reported.add(key)
+        if first:
+            log.error("search index unreadable; answering with the plain scan and rebuilding: "
+                      "%s\n%s", exc, getattr(exc, "detail", ""))
+        else:
+            log.warning("search index still unreadable: %s", exc)
+
+    def _start_build(self) -> threading.Thread:
+        with self._lock:
+            if self._builder is None or not self._builder.is_alive():
+                self._builder = threading.Thread(
+                    target=self._build, name="search-index-build", daemon=True)
+                self._builder.start()
+            return self._builder
+
+    def _build(self) -> None:
+        try:
+            report = indexer.build(self.engine, self.articles_dir, wait=0.0)
+            log.info("search index built on demand: %s", report)
+        except IndexBusy:
+            log.info("search index is being built by another process")
+        except Exception:
+            log.exception("building the search index failed")
+
+    def _build_and_wait(self, seconds: float) -> bool:
+        """Start a build (unless one runs) and wait for an index up to `seconds`."""
+        builder = self._start_build()
+        deadline = time.monotonic() + seconds
+        builder.join(max(0.0, seconds))
+        while not self.engine.is_ready() and time.monotonic() < deadline:
+            time.sleep(0.05)  # another process holds the lock and is building
+        return self.engine.is_ready()
+
+
+def find_category(tree: ContentTree, slug: str | None) -> Category | None:
+    if not slug:
+        return None
+    for category in tree.categories.values():
+        if category.slug == slug:
+            return category
+    return None
+
+
+def scan_titles(tree: ContentTree, prefix: str) -> list[Article]:
+    words = prefix.split()
+    found = []
+    for article in tree.published():
+        title = article.title.lower()
+        if all(w in title for w in words):
+            found.append((not title.startswith(words[0]), len(title), article))
+    found.sort(key=lambda item: item[:2])
+    return [a for *_k, a in found]
+
+
+def create_service(app: Flask) -> SearchService:
+    engine = WhooshEngine(app.config["INDEX_DIR"], app.config["INDEX_PROCESSES"])
+    popularity = Popularity(app.config["SEARCH_STATS_SECONDS"],
+                            app.config["SEARCH_SUGGEST_MIN_VISITORS"])
+    return SearchService(engine, get_store(app), app.config["ARTICLES_DIR"], popularity,
+                         app.config["SEARCH_BUILD_WAIT_SECONDS"])
+
+
+_create_lock = threading.Lock()
+
+
+def get_service(app: Flask | None = None) -> SearchService:
+    """The app's search service, created on first use (no I/O until a search runs)."""
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    service = app.extensions.get(EXTENSION_KEY)
+    if service is None:
+        with _create_lock:
+            service = app.extensions.get(EXTENSION_KEY)
+            if service is None:
+                service = app.extensions[EXTENSION_KEY] = create_service(app)
+    return service

@@ -1,0 +1,345 @@
+"""The Whoosh implementation of SearchEngine: generations on disk, a searcher per thread.
+
+Each search reads the `CURRENT` pointer (a few microseconds); when it names
+another directory than the one this thread has open, the thread opens a
+new searcher there and closes its old one. Searchers are never refreshed in
+place (whoosh-reloaded 2.7.5's Searcher.refresh() resurrects deleted
+documents) and never shared between threads.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import logging
+import threading
+import traceback
+import warnings
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.query import Term
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+
+from portal.search import whoosh_feedback as feedback
+from portal.search import whoosh_rank as rank
+from portal.search.engine import (
+    EngineHit,
+    EngineResult,
+    IndexCorrupt,
+    IndexDocument,
+    IndexMissing,
+    Suggestion,
+    UserQuery,
+)
+from portal.search.generations import Generations
+from portal.search.query import words_of
+from portal.search.snippets import make_snippet
+from portal.search.spelling import Vocabulary
+from portal.search.whoosh_build import (
+    MANIFEST,
+    TITLES,
+    VOCABULARY,
+    VOCABULARY_DELTA,
+    default_processes,
+    read_json,
+    write_full,
+    write_json,
+    write_update,
+)
+from portal.search.whoosh_schema import category_of, category_token
+
+log = logging.getLogger(__name__)
+
+WEAK_RESULTS = 3  # fewer hits than this: try similar words and completions too
+WEIGHTING = BM25F(B=0.75, K1=1.2)
+
+
+@dataclass
+class _Generation:
+    """What one process keeps for one generation directory, shared by its threads."""
+
+    path: Path
+    index: whoosh_index.Index
+    vocabulary: Vocabulary
+    titles: dict[str, str]
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _sorted_words: list[str] | None = None
+    _title_words: list[tuple[str, str]] | None = None
+
+    def sorted_words(self) -> list[str]:
+        with self._lock:
+            if self._sorted_words is None:
+                self._sorted_words = sorted(self.vocabulary.counts)
+            return self._sorted_words
+
+    def title_words(self) -> list[tuple[str, str]]:
+        """(word, slug) for every word of every title, sorted: prefix lookups by bisection."""
+        with self._lock:
+            if self._title_words is None:
+                pairs = {(w, slug) for slug, title in self.titles.items()
+                         for w in words_of(title)}
+                self._title_words = sorted(pairs)
+            return self._title_words
+
+
+def _corrupt(message: str, exc: BaseException) -> IndexCorrupt:
+    """IndexCorrupt with the failure's text and traceback as text, not as live frames.
+
+    Whoosh leaves files open when it trips over damaged data; clearing the frames
+    here closes them now, quietly, instead of warning later in unrelated code.
+    Call it inside the `except` block that caught `exc`.
+    """
+    error = IndexCorrupt(f"{message}: {exc!r}")
+    error.detail = "".join(traceback.format_exception(exc))  # type: ignore[attr-defined]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        chained: BaseException | None = exc
+        while chained is not None:
+            if chained.__traceback__ is not None:
+                traceback.clear_frames(chained.__traceback__)
+                chained.__traceback__ = None
+            chained = chained.__cause__ or chained.__context__
+        gc.collect()
+    return error
+
+
+def _close_quietly(searcher: Searcher) -> None:
+    try:
+        searcher.close()
+    except Exception:  # noqa: S110 - it is being thrown away
+        pass
+
+
+def _close_all(searchers: set[Searcher], lock: threading.Lock) -> None:
+    with lock:
+        doomed = list(searchers)
+        searchers.clear()
+    for searcher in doomed:
+        _close_quietly(searcher)
+
+
+class WhooshEngine:
+    def __init__(self, index_dir: Path, processes: int = 0):
+        self.generations = Generations(index_dir)
+        self.processes = processes or default_processes()
+        self._lock = threading.Lock()
+        self._open: dict[Path, _Generation] = {}
+        self._local = threading.local()
+        # Every searcher opened, whatever the thread: closed when their thread moves on,
+        # or all at once when the engine goes away (no file is left to the collector).
+        self._searchers: set[Searcher] = set()
+        self._finalizer = weakref.finalize(self, _close_all, self._searchers, self._lock)
+
+    # -- writing -----------------------------------------------------------
+    def build_lock(self, wait: float = 0.0):
+        return self.generations.lock(wait)
+
+    def index(self, documents: Iterable[IndexDocument], manifest: dict) -> None:
+        docs = list(documents)
+        target = self.generations.new_directory()
+        try:
+            write_full(target, docs, self.processes)
+            write_json(target / MANIFEST, manifest)
+        except BaseException:
+            self.generations.discard(target)
+            raise
+        self.generations.switch(target)
+        self.generations.cleanup()
+
+    def update(self, changed: Iterable[IndexDocument], removed: Iterable[str],
+               manifest: dict) -> None:
+        source = self.generations.current()
+        if source is None or not (source / MANIFEST).is_file():
+            raise IndexMissing("no index to update")
+        target = self.generations.clone(source)
+        failure = None
+        try:
+            write_update(target, list(changed), list(removed))
+            write_json(target / MANIFEST, manifest)
+        except Exception as exc:
+            failure = _corrupt(f"cannot update the index in {source}", exc)
+        except BaseException:
+            self.generations.discard(target)
+            raise
+        if failure is not None:
+            self.generations.discard(target)
+            raise failure
+        self.generations.switch(target)
+        self.generations.cleanup()
+
+    def manifest(self) -> dict | None:
+        current = self.generations.current()
+        if current is None:
+            return None
+        try:
+            return read_json(current / MANIFEST)
+        except (OSError, ValueError):
+            return None
+
+    def is_ready(self) -> bool:
+        current = self.generations.current()
+        return current is not None and (current / MANIFEST).is_file()
+
+    def current_directory(self) -> Path | None:
+        return self.generations.current()
+
+    # -- reading -----------------------------------------------------------
+    def _generation(self, path: Path) -> _Generation:
+        with self._lock:
+            found = self._open.get(path)
+            if found is not None:
+                return found
+            if not (path / MANIFEST).is_file():
+                raise IndexMissing(f"{path} is not a complete index")
+            failure = None
+            try:
+                # No mmap: Whoosh copies each mmapped segment of a compound file into
+                # a BytesIO per reader (~100 MB per thread at 10,000 articles); plain
+                # file reads share the operating system's page cache instead.
+                ix = FileStorage(str(path), supports_mmap=False).open_index()
+                vocabulary = Vocabulary.load(path / VOCABULARY, path / VOCABULARY_DELTA)
+                titles = read_json(path / TITLES) or {}
+            except Exception as exc:
+                failure = _corrupt(f"cannot open the index in {path}", exc)
+            if failure is not None:
+                raise failure
+            found = _Generation(path, ix, vocabulary, titles)
+            for old in [p for p in self._open if p != path]:
+                self._open.pop(old)  # threads still using it keep their own reference
+            self._open[path] = found
+            return found
+
+    @contextmanager
+    def _searching(self) -> Iterator[tuple[Searcher, _Generation]]:
+        path = self.generations.current()
+        if path is None:
+            raise IndexMissing("no index has been built")
+        local = self._local
+        if getattr(local, "path", None) != path:
+            self._forget_thread_searcher()
+            generation = self._generation(path)
+            failure = None
+            try:
+                searcher = generation.index.searcher(weighting=WEIGHTING)
+            except Exception as exc:
+                failure = _corrupt(f"cannot read the index in {path}", exc)
+            if failure is not None:
+                raise failure
+            with self._lock:
+                self._searchers.add(searcher)
+            local.path, local.searcher, local.generation = path, searcher, generation
+        failure = None
+        try:
+            yield local.searcher, local.generation
+        except (IndexMissing, IndexCorrupt):
+            raise
+        except Exception as exc:
+            self._forget_thread_searcher()
+            failure = _corrupt(f"searching the index in {path} failed", exc)
+        if failure is not None:
+            raise failure
+
+    def _forget_thread_searcher(self) -> None:
+        local = self._local
+        searcher = getattr(local, "searcher", None)
+        local.path = local.searcher = local.generation = None
+        if searcher is not None:
+            with self._lock:
+                self._searchers.discard(searcher)
+            _close_quietly(searcher)
+
+    def close(self) -> None:
+        """Close every searcher (call when no search is running, e.g. at shutdown)."""
+        self._finalizer()
+
+    def search(self, query: UserQuery, category: str | None, offset: int,
+               limit: int) -> EngineResult:
+        with self._searching() as (searcher, generation):
+            plan = rank.plan(query, searcher, generation.vocabulary)
+            result = self._run(searcher, plan, category, offset, limit)
+            if result.total < WEAK_RESULTS and offset == 0:
+                extra = rank.loosen(query, plan, generation.vocabulary,
+                                    generation.sorted_words())
+                if extra:
+                    loose = self._run(searcher, plan, category, offset, limit, extra)
+                    if loose.total > result.total:
+                        loose.fuzzy = True
+                        result = loose
+            result.corrected = plan.corrected
+            return result
+
+    def _run(self, searcher: Searcher, plan: rank.Plan, category: str | None, offset: int,
+             limit: int, extra: list[tuple[str, float]] | None = None) -> EngineResult:
+        if not plan.terms and not extra:
+            return EngineResult([], 0)
+        depth = max(rank.RERANK_DEPTH, offset + limit)
+        flt = Term("category", category_token(category)) if category is not None else None
+        # One pass that scores and counts every match: with Whoosh's block skipping
+        # the exact count needs a second pass over the postings, which costs more.
+        results = searcher.search(rank.candidate_query(plan, extra), limit=depth, filter=flt,
+                                  optimize=False)
+        scored = [(hit.docnum, hit.score) for hit in results]
+        total = len(results)
+        stems = [t.stem for t in plan.all_terms] + [stem for stem, _ in extra or []]
+        head = [d for d, _ in scored[:rank.RERANK_DEPTH]]
+        evidence = rank.gather(searcher, head, stems)
+        exact = set()
+        if plan.exact:
+            exact = set(searcher.document_numbers(title_key=plan.exact)) & set(head)
+        ordered = rank.order(plan, scored, evidence, exact)
+        if feedback.applies(plan) and not extra:
+            expanded = feedback.expand(plan, searcher, ordered)
+            if expanded is not None:
+                borrowed = [t.stem for t in expanded.terms if t.expansion]
+                rank.gather(searcher, head, borrowed, evidence)
+                ordered = rank.order(expanded, scored, evidence, exact)
+        page = ordered[offset:offset + limit]
+        missing = [d for d, _ in page if d not in evidence]
+        if missing:
+            evidence.update(rank.gather(searcher, missing, stems))
+        hits = []
+        for docnum, score in page:
+            stored = searcher.stored_fields(docnum)
+            spans = rank.spans_for(plan, evidence[docnum])
+            hits.append(EngineHit(
+                slug=stored["slug"], title=stored.get("title", ""),
+                category=category_of(stored.get("category", "")),
+                score=round(score, 4),
+                snippet=make_snippet(stored.get("body", ""), spans,
+                                     fallback=stored.get("summary", "")),
+            ))
+        return EngineResult(hits, total)
+
+    def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
+        path = self.generations.current()
+        if path is None:
+            raise IndexMissing("no index has been built")
+        generation = self._generation(path)
+        words = words_of(prefix)
+        if not words:
+            return []
+        *whole, last = words
+        pairs = generation.title_words()
+        matches: dict[str, int] = {}
+        start = bisect.bisect_left(pairs, (last, ""))
+        for word, slug in pairs[start:start + 2000]:
+            if not word.startswith(last):
+                break
+            matches[slug] = 0
+        ranked = []
+        for slug in matches:
+            title = generation.titles.get(slug, "")
+            title_words = words_of(title)
+            if any(w not in title_words for w in whole):
+                continue
+            starts = bool(title_words) and title_words[0].startswith(words[0])
+            ranked.append((not starts, len(title), title.lower(), slug, title))
+        ranked.sort()
+        return [Suggestion(slug, title) for *_key, slug, title in ranked[:limit]]

@@ -1,0 +1,372 @@
+"""Ranking on Whoosh: plan the query, fetch candidates with BM25, rerank the best ones.
+
+1. Plan: stem the words, correct the ones the index does not know, drop
+   question words ("how do I ...") when other words remain.
+2. Candidates: OR of the terms over all the text and the title, scored by
+   Whoosh's BM25. Terms found in a large share of the articles only add to
+   the score of articles that match a rarer term (they cannot pull in half
+   the index).
+3. Rerank the top candidates from the postings of the query's terms, read
+   for those documents only: BM25F over the weighted fields (title, tags
+   and old slugs, summary and headings, body), a bonus for covering more of
+   the query (weighted by how rare each word is, strongest for short
+   queries), for query words close together and for quoted phrases. An
+   article whose title (or old slug) is exactly the query comes first.
+   Questions of three or more words then borrow words from the best three
+   answers (whoosh_feedback.py) and are scored again. The stored character
+   offsets read here also give the snippets, without re-tokenising.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+import weakref
+from collections import Counter
+from dataclasses import dataclass, field
+
+from whoosh.query import AndMaybe, Query, Term
+from whoosh.query.compound import DefaultOr as Or
+from whoosh.reading import TermNotFound
+from whoosh.searching import Searcher
+
+from portal.search.engine import UserQuery
+from portal.search.spelling import Vocabulary
+from portal.search.whoosh_schema import ANALYZER, FIELD_WEIGHTS, exact_key, make_schema
+
+# Words that make a question a question but say nothing about the topic.
+QUESTION_WORDS = frozenset("""
+a about am an any are at be been being can could did do does doing done for from get getting
+had has have having here how i i'm im is it its me my myself of on please should that the
+there these this those to was we were what whats when where which who whom whose why will
+with would you your
+""".split())
+
+MAX_CORRECTIONS = 6  # unknown words looked up per query (a pasted log has hundreds)
+MAX_DEEP_CORRECTIONS = 2  # of which this many also two edits away
+COMMON_SHARE = 0.3  # a term in more than this share of articles is "common"
+COMMON_MIN_DOCS = 200  # ...only in indexes at least this big
+# Candidates come from all the text at once plus the title: two posting lists per word
+# instead of one per field (a third less time); the rerank then weighs each field.
+CANDIDATE_FIELDS = {"anytext": 1.0, "title": 2.0}
+RERANK_DEPTH = 100
+COORDINATION = 0.6  # how much of the score depends on covering the query
+COVERAGE_POWER = 2.0
+SHORT_QUERY = 3  # longer questions rarely share all their words with the answer
+PROXIMITY = 0.25  # bonus for query words next to each other
+PHRASE = 0.5  # bonus for each quoted phrase found as typed
+PROXIMITY_WINDOW = 8
+MAX_COUNTED_WORDS = 100
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+
+_SCHEMA = make_schema()
+TITLE_FORMAT = _SCHEMA["title"].format
+BODY_FORMAT = _SCHEMA["body"].format
+
+
+@dataclass
+class PlannedTerm:
+    stem: str
+    idf: float
+    count: float = 1.0  # times the query says it (in any form): "flow ... flows" counts twice
+    expansion: bool = False  # added by feedback, not typed
+
+
+@dataclass
+class Plan:
+    terms: list[PlannedTerm]
+    common: list[PlannedTerm]
+    phrases: list[list[str]]
+    exact: str  # normalised text an exact title or alias must equal
+    corrected: str | None = None
+    corrections: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all_terms(self) -> list[PlannedTerm]:
+        return self.terms + self.common
+
+
+def stems_of(word: str) -> list[str]:
+    return [token.text for token in ANALYZER(word)]
+
+
+def _indexed(reader, word: str) -> bool:
+    """True when the word, once stemmed, occurs in the index ("closures" -> "closur")."""
+    stems = stems_of(word)
+    return not stems or any(reader.doc_frequency(f, s) for s in stems for f in FIELD_WEIGHTS)
+
+
+def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary) -> Plan:
+    corrections: dict[str, str] = {}
+    words: list[str] = []
+    reader = searcher.reader()
+    attempts = 0
+    for word in query.words:
+        if (attempts < MAX_CORRECTIONS and word not in vocabulary
+                and not _indexed(reader, word)):
+            attempts += 1
+            fixed = vocabulary.correct(word, deep=attempts <= MAX_DEEP_CORRECTIONS)
+            if fixed:
+                corrections[word] = fixed
+                word = fixed
+        words.append(word)
+    content = [w for w in words if w not in QUESTION_WORDS]
+    chosen = content or words
+    stems = list(dict.fromkeys(s for w in chosen for s in stems_of(w)))
+    said = set(chosen)
+    counts = Counter(s for w in query.normalized.split()[:MAX_COUNTED_WORDS]
+                     for s in stems_of(corrections.get(w, w)) if corrections.get(w, w) in said)
+    total = max(searcher.doc_count(), 1)
+    planned, common = [], []
+    for stem in stems:
+        df = max(reader.doc_frequency(f, stem) for f in FIELD_WEIGHTS)
+        term = PlannedTerm(stem, math.log(1 + (total - df + 0.5) / (df + 0.5)),
+                           max(1, counts[stem]))
+        is_common = total >= COMMON_MIN_DOCS and df > COMMON_SHARE * total
+        (common if is_common else planned).append(term)
+    if not planned:
+        planned, common = common, []
+    phrases = []
+    for phrase in query.phrases:
+        fixed = [corrections.get(w, w) for w in phrase]
+        phrase_stems = [s for w in fixed for s in stems_of(w)]
+        if len(phrase_stems) > 1:
+            phrases.append(phrase_stems)
+    corrected = None
+    if corrections:
+        corrected = " ".join(corrections.get(w, w) for w in query.normalized.split())
+    return Plan(planned, common, phrases, exact_key(" ".join(words)), corrected, corrections)
+
+
+def _term_group(stem: str, boost: float = 1.0) -> Query:
+    return Or([Term(f, stem, boost=w * boost) for f, w in CANDIDATE_FIELDS.items()])
+
+
+def candidate_query(p: Plan, extra: list[tuple[str, float]] | None = None) -> Query:
+    """BM25F over the weighted fields; common terms only score, never match alone."""
+    groups = [_term_group(t.stem) for t in p.terms]
+    groups += [_term_group(stem, boost) for stem, boost in (extra or [])]
+    main: Query = Or(groups)
+    if p.common:
+        main = AndMaybe(main, Or([_term_group(t.stem) for t in p.common]))
+    return main
+
+
+@dataclass
+class Evidence:
+    """Where the query's terms occur in one article."""
+
+    present: set[str] = field(default_factory=set)
+    weighted_tf: dict[str, float] = field(default_factory=dict)  # length-normalised, BM25F
+    # Raw posting values, decoded only when needed (most candidates never are).
+    title_raw: dict[str, bytes] = field(default_factory=dict)
+    body_raw: dict[str, bytes] = field(default_factory=dict)
+
+    decoded: dict[tuple[str, str], list] = field(default_factory=dict)
+
+    def title_positions(self, stem: str) -> list[int]:
+        raw = self.title_raw.get(stem)
+        return TITLE_FORMAT.decode_positions(raw) if raw else []
+
+    def body_occurrences(self, stem: str) -> list[tuple[int, int, int]]:
+        """(position, start char, end char) of each occurrence in the body."""
+        raw = self.body_raw.get(stem)
+        return BODY_FORMAT.decode_characters(raw) if raw else []
+
+    def body_positions(self, stem: str) -> list[int]:
+        key = ("body", stem)
+        found = self.decoded.get(key)
+        if found is None:
+            raw = self.body_raw.get(stem)
+            found = self.decoded[key] = BODY_FORMAT.decode_positions(raw) if raw else []
+        return found
+
+
+_norm_caches: weakref.WeakKeyDictionary[Searcher, dict] = weakref.WeakKeyDictionary()
+_norm_lock = threading.Lock()
+
+
+def _norm_cache(searcher: Searcher) -> dict:
+    """Per searcher (so per thread and generation): length norms already looked up."""
+    with _norm_lock:
+        cache = _norm_caches.get(searcher)
+        if cache is None:
+            reader = searcher.reader()
+            count = max(reader.doc_count_all(), 1)
+            cache = _norm_caches[searcher] = {
+                "average": {f: (reader.field_length(f) / count) or 1.0 for f in FIELD_WEIGHTS}}
+        return cache
+
+
+def gather(searcher: Searcher, docnums: list[int], stems: list[str],
+           evidence: dict[int, Evidence] | None = None) -> dict[int, Evidence]:
+    """Read the postings of the query's terms for these documents only.
+
+    Collects per document which terms occur, their BM25F pseudo-frequency (the
+    field-weighted, length-normalised sum over fields), title positions and
+    body character offsets. Adds to `evidence` when given.
+    """
+    evidence = {} if evidence is None else evidence
+    for docnum in docnums:
+        evidence.setdefault(docnum, Evidence())
+    wanted = sorted(set(docnums))
+    cache = _norm_cache(searcher)
+    average = cache["average"]
+    for reader, offset in searcher.reader().leaf_readers():
+        end = offset + reader.doc_count_all()
+        local = [d - offset for d in wanted if offset <= d < end]
+        if not local:
+            continue
+        for fieldname, field_weight in FIELD_WEIGHTS.items():
+            norms: dict[int, float] = cache.setdefault((offset, fieldname), {})
+            for stem in stems:
+                try:
+                    matcher = reader.postings(fieldname, stem)
+                except TermNotFound:
+                    continue
+                for docnum in local:
+                    if not matcher.is_active():
+                        break
+                    if matcher.id() < docnum:
+                        matcher.skip_to(docnum)
+                        if not matcher.is_active():
+                            break
+                    if matcher.id() != docnum:
+                        continue
+                    found = evidence[docnum + offset]
+                    found.present.add(stem)
+                    norm = norms.get(docnum)
+                    if norm is None:
+                        length = reader.doc_field_length(docnum, fieldname, 0) or 1
+                        norm = norms[docnum] = 1 - BM25_B + BM25_B * length / average[fieldname]
+                    found.weighted_tf[stem] = (found.weighted_tf.get(stem, 0.0)
+                                               + field_weight * matcher.weight() / norm)
+                    if fieldname == "body":
+                        found.body_raw[stem] = matcher.value()
+                    elif fieldname == "title":
+                        found.title_raw[stem] = matcher.value()
+    return evidence
+
+
+def bm25f(p: Plan, found: Evidence) -> float:
+    score = 0.0
+    for term in p.all_terms:
+        tf = found.weighted_tf.get(term.stem)
+        if tf:
+            score += term.count * term.idf * tf / (BM25_K1 + tf)
+    return score
+
+
+def _closeness(a: list[int], b: list[int]) -> float:
+    """1 for adjacent words, falling with the square of the distance, 0 beyond the window."""
+    i = j = 0
+    best = PROXIMITY_WINDOW + 1
+    while i < len(a) and j < len(b):
+        gap = abs(a[i] - b[j])
+        if gap < best:
+            best = gap
+            if best <= 1:
+                break
+        if a[i] < b[j]:
+            i += 1
+        else:
+            j += 1
+    return 0.0 if best > PROXIMITY_WINDOW or best == 0 else 1.0 / (best * best)
+
+
+def _positions(found: Evidence, stem: str) -> tuple[list[int], list[int]]:
+    return found.body_positions(stem), found.title_positions(stem)
+
+
+def _has_phrase(found: Evidence, stems: list[str]) -> bool:
+    for which in (0, 1):
+        lists = [set(_positions(found, s)[which]) for s in stems]
+        if all(lists) and any(all(p + k in lists[k] for k in range(1, len(lists)))
+                              for p in lists[0]):
+            return True
+    return False
+
+
+def rerank_score(p: Plan, relevance: float, top: float, found: Evidence) -> float:
+    terms = [t for t in p.all_terms if not t.expansion]
+    weight = sum(t.idf for t in terms) or 1.0
+    covered = sum(t.idf for t in terms if t.stem in found.present) / weight
+    strength = COORDINATION * min(1.0, SHORT_QUERY / len(terms)) if terms else 0.0
+    score = (relevance / top) * (1 - strength + strength * covered ** COVERAGE_POWER)
+    ordered = [t for t in terms if t.stem in found.present]
+    if len(ordered) > 1:
+        pairs = list(zip(ordered, ordered[1:], strict=False))
+        near = 0.0
+        for left, right in pairs:
+            lb, lt = _positions(found, left.stem)
+            rb, rt = _positions(found, right.stem)
+            near += (left.idf + right.idf) * max(_closeness(lb, rb), _closeness(lt, rt))
+        score += PROXIMITY * near / (2 * weight)
+    if p.phrases:
+        score += PHRASE * sum(_has_phrase(found, s) for s in p.phrases) / len(p.phrases)
+    return score
+
+
+def spans_for(p: Plan, found: Evidence) -> list[tuple[int, int, str, float]]:
+    """Character spans to highlight: the query's own words, not feedback terms."""
+    idf = {t.stem: t.idf for t in p.all_terms if not t.expansion}
+    spans = []
+    for stem in found.body_raw:
+        if stem not in idf:
+            continue
+        occurrences = found.body_occurrences(stem)
+        spans.extend((s, e, stem, idf.get(stem, 1.0)) for _p, s, e in occurrences[:60])
+    return spans
+
+
+def weak_words(query: UserQuery, p: Plan) -> list[str]:
+    """Words worth matching loosely when the results are weak."""
+    return [w for w in query.words
+            if w not in QUESTION_WORDS and w not in p.corrections and w.isalpha()]
+
+
+def loosen(query: UserQuery, p: Plan, vocabulary: Vocabulary,
+           sorted_words: list[str]) -> list[tuple[str, float]]:
+    """Extra stems for weak results: words one edit away, completions of the last word."""
+    extra: dict[str, float] = {}
+    known = {t.stem for t in p.all_terms}
+    words = weak_words(query, p)
+    for word in words:
+        if 5 <= len(word) <= 24:
+            near = sorted((c for c in vocabulary._edits(word) if c in vocabulary),
+                          key=lambda c: -vocabulary.counts[c])[:6]
+            for candidate in near:
+                for stem in stems_of(candidate):
+                    if stem not in known:
+                        extra.setdefault(stem, 0.5)
+    if words and len(words[-1]) >= 3 and query.words and words[-1] == query.words[-1]:
+        prefix = words[-1]
+        start = bisect.bisect_left(sorted_words, prefix)
+        completions = []
+        for candidate in sorted_words[start:start + 200]:
+            if not candidate.startswith(prefix):
+                break
+            completions.append(candidate)
+        completions.sort(key=lambda c: -vocabulary.counts[c])
+        for candidate in completions[:8]:
+            for stem in stems_of(candidate):
+                if stem not in known:
+                    extra.setdefault(stem, 0.6)
+    return list(extra.items())
+
+
+def order(p: Plan, scored: list[tuple[int, float]], evidence: dict[int, Evidence],
+          exact: set[int]) -> list[tuple[int, float]]:
+    """Rerank the candidates (docnum, base score) that have evidence; keep the rest after."""
+    if not scored:
+        return []
+    relevance = {d: bm25f(p, evidence[d]) for d, _s in scored if d in evidence}
+    top = max(relevance.values(), default=0.0) or 1.0
+    head = [(d, rerank_score(p, relevance[d], top, evidence[d])) for d in relevance]
+    base_top = max(score for _d, score in scored) or 1.0
+    tail = [(d, s / base_top) for d, s in scored if d not in evidence]
+    head.sort(key=lambda item: (item[0] not in exact, -item[1]))
+    return head + tail
