@@ -185,15 +185,18 @@ class BusinessCalendar:
                 continue
             opens, closes = self.window(day)
             begin = max(start, opens)
-            if begin < closes:
+            # `<=`: time that runs out exactly at closing ends there (adding nothing to a
+            # 20:00 deadline keeps 20:00) instead of jumping to the next opening.
+            if begin <= closes:
                 if remaining <= closes - begin:
                     end = (begin.astimezone(UTC) + remaining).astimezone(self.zone)
                     if remaining:
                         result.segments.append(Segment(day, begin, end))
                     result.end = end
                     return result
-                result.segments.append(Segment(day, begin, closes))
-                remaining -= closes - begin
+                if begin < closes:
+                    result.segments.append(Segment(day, begin, closes))
+                    remaining -= closes - begin
             day += timedelta(days=1)
         raise ValueError("no business hours within ten years")
 
