@@ -108,6 +108,9 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "MAINTENANCE_ANYTIME_DAYS": ("PORTAL_MAINTENANCE_ANYTIME_DAYS", "list", ["sat", "sun"]),
     "NOTICE_BANNER_HOURS": ("PORTAL_NOTICE_BANNER_HOURS", "int", 72),  # upcoming maintenance
     "NOTICE_HISTORY_DAYS": ("PORTAL_NOTICE_HISTORY_DAYS", "int", 90),  # /status and feeds
+    # Seconds a worker may trust "no notice is on the banner" before asking the database
+    # again (a new notice reaches other workers within this time; 0 asks every page).
+    "NOTICE_CACHE_SECONDS": ("PORTAL_NOTICE_CACHE_SECONDS", "float", 10.0),
     # Email channel: `flask tickets ingest-email`. Raw files of held and malformed mail go
     # under MAILIN_DIR (default instance/mailin); attachments obey ATTACHMENT_MAX_BYTES.
     "MAILIN_DIR": ("PORTAL_MAILIN_DIR", "str", ""),

@@ -283,3 +283,21 @@ def test_admin_edits_and_deletes_a_notice(app, client, admin):
     client.post(f"/admin/notices/{notice_id}/delete")
     with app.app_context():
         assert db.session.get(Notice, notice_id) is None
+
+
+def test_a_notice_added_right_after_a_quiet_page_shows_on_the_next_page(app, client, clock):
+    clock.set(2026, 12, 2, 10, 0)
+    assert banner_of(client) == ""  # nothing announced: the worker remembers it briefly
+    add_notice(app, NoticeKind.INCIDENT, datetime(2026, 12, 2, 9, 55, tzinfo=ET), None,
+               "Sign-in is failing")
+    assert "Sign-in is failing" in banner_of(client)
+
+
+def test_remembering_a_quiet_banner_never_hides_maintenance_that_comes_due(app, client, clock):
+    add_notice(app, NoticeKind.MAINTENANCE, datetime(2026, 12, 5, 2, 0, tzinfo=ET),
+               datetime(2026, 12, 5, 6, 0, tzinfo=ET),
+               "Database upgrade")
+    clock.set(2026, 12, 2, 1, 59, 58)  # 72 h and 2 s before the window
+    assert banner_of(client) == ""
+    clock.set(2026, 12, 2, 2, 0)
+    assert "Database upgrade" in banner_of(client)

@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 from portal.calendar import format_moment
 from portal.extensions import db
 from portal.models import Notice, NoticeKind, NoticeUpdate, User
-from portal.notices import rules
+from portal.notices import quiet, rules
 
 MAX_WINDOW = timedelta(days=7)
 
@@ -160,14 +160,22 @@ def shown(notice: Notice, now: datetime) -> Shown:
 def banner(now: datetime, dismissed: Mapping[str, str] | None = None) -> list[Shown]:
     """Ongoing notices, and maintenance starting within NOTICE_BANNER_HOURS, minus those
     this reader dismissed in their current state. Incidents first, then by start."""
+    if quiet.is_quiet(now):
+        return []
     lead = timedelta(hours=current_app.config["NOTICE_BANNER_HOURS"])
+    changes_before = quiet.changes()
     query = (select(Notice)
-             .where(Notice.starts_at <= now + lead)
+             .where(Notice.starts_at <= now + lead + quiet.horizon())
              .where(or_(Notice.ends_at.is_(None), Notice.ends_at > now))
              .order_by(Notice.starts_at, Notice.id))
+    candidates = list(db.session.scalars(query))
+    if not candidates:
+        quiet.remember_quiet(now, changes_before)
     dismissed = dismissed or {}
     items = []
-    for notice in db.session.scalars(query):
+    for notice in candidates:
+        if notice.starts_at > now + lead:
+            continue  # looked further ahead only so that an empty answer can be remembered
         item = shown(notice, now)
         if item.phase == rules.ENDED:
             continue
