@@ -9,6 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 
@@ -42,6 +43,7 @@ class ContentStore:
         self._parsed: ParseCache = {}
         self._link_key = ""
         self._renders: OrderedDict[tuple[str, str, str], Rendered] = OrderedDict()
+        self._fragments: OrderedDict[tuple, Any] = OrderedDict()
         self.generation = 0
 
     # -- loading ---------------------------------------------------------
@@ -97,6 +99,18 @@ class ContentStore:
         if any(part.startswith(".") for part in candidate.relative_to(root).parts):
             return None
         return candidate
+
+    def fragment(self, key: tuple, build: Callable[[], Any]) -> Any:
+        """A piece of page built once per content version (the key must name the version)."""
+        full_key = (self._link_key, *key)
+        found = self._fragments.get(full_key)
+        if found is None:
+            found = build()
+            with self._lock:
+                self._fragments[full_key] = found
+                while len(self._fragments) > RENDER_CACHE_SIZE:
+                    self._fragments.popitem(last=False)
+        return found
 
     def render(
         self, article: Article, article_url: Callable[[str], str], media_url: Callable[[str], str]

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    get_template_attribute,
     redirect,
     render_template,
     request,
@@ -19,6 +20,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from markupsafe import Markup
 
 from portal.content import get_store
 from portal.kb import service
@@ -100,14 +102,19 @@ def article(slug: str):
         article_url=article_url,
         media_url=lambda p: url_for("kb.media", path=p),
     )
-    return render_template(
-        "kb/article.html",
-        article=found,
-        rendered=rendered,
-        history=store.history(found),
-        crumbs=service.breadcrumbs(tree, found.category),
-        related=service.siblings(tree, found),
-    )
+    history = store.history(found)
+    key = ("article", found.path, found.sha, history.commit, history.modified_at,
+           request.host, request.script_root)
+
+    def parts() -> tuple[Markup, Markup]:
+        main = get_template_attribute("kb/_article_parts.html", "main")
+        side = get_template_attribute("kb/_article_parts.html", "side")
+        return (main(found, rendered, history, service.breadcrumbs(tree, found.category)),
+                side(rendered, service.siblings(tree, found)))
+
+    article_main, article_side = store.fragment(key, parts)
+    return render_template("kb/article.html", article=found, rendered=rendered, history=history,
+                           article_main=article_main, article_side=article_side)
 
 
 @bp.get("/media/<path:path>")
