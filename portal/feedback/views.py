@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -29,6 +29,8 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from portal.content import get_store
 from portal.content.history import History
@@ -246,9 +248,40 @@ def editor_summary(article: Article) -> dict | None:
             "url": url_for("feedback.article_health", slug=article.slug)}
 
 
+# The widget looks the same for every reader who has not voted on the article, but for
+# two signed values; that common case is rendered once and the values filled in.
+_TOKEN_HOLE = "@@feedback-form-token@@"  # noqa: S105 - a placeholder, not a secret
+_CSRF_HOLE = "@@feedback-csrf-token@@"
+_WIDGET_CACHE = "portal.feedback.widget_html"
+
+
+def widget_html(article: Article, history: History | None = None) -> Markup:
+    """The rendered widget for this reader."""
+    state = widget(article, history)
+    plain = (state.current is None and not state.open and not state.notice
+             and not state.comment and not state.checked and state.error_field is None)
+    if not plain:
+        return Markup(  # noqa: S704 - Jinja output, escaped when rendered
+            render_template("feedback/_widget.html", fb=state, csrf=generate_csrf()))
+    key = (state.slug, state.action, state.open_action, state.comment_max,
+           tuple((r.code, r.label) for r in state.reasons))
+    cache = current_app.extensions.setdefault(_WIDGET_CACHE, {})
+    html = cache.get(key)
+    if html is None:
+        html = render_template("feedback/_widget.html", fb=replace(state, token=_TOKEN_HOLE),
+                               csrf=_CSRF_HOLE)
+        if len(cache) > 20_000:
+            cache.clear()
+        cache[key] = html
+    # Both values are URL-safe signed strings: nothing in them needs escaping.
+    filled = html.replace(_TOKEN_HOLE, state.token).replace(_CSRF_HOLE, generate_csrf())
+    return Markup(filled)  # noqa: S704 - Jinja output, escaped when rendered
+
+
 @bp.app_context_processor
 def feedback_template_helpers():
-    return {"feedback_widget": widget, "feedback_summary": editor_summary}
+    return {"feedback_widget": widget, "feedback_widget_html": widget_html,
+            "feedback_summary": editor_summary}
 
 
 # -- editors' pages ------------------------------------------------------------
