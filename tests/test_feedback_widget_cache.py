@@ -27,7 +27,8 @@ def test_a_reader_who_voted_sees_their_vote_not_the_shared_widget(make_app):
     client = app.test_client()
     page = client.get("/articles/reset-your-password").get_data(as_text=True)
     (_,), (started,) = _tokens(page)
-    client.post("/feedback/articles/reset-your-password", data={"helpful": "yes", "started": started})
+    client.post("/feedback/articles/reset-your-password",
+                data={"helpful": "yes", "started": started})
     again = client.get("/articles/reset-your-password").get_data(as_text=True)
     assert "You answered Yes" in again
     assert "You answered Yes" not in app.test_client().get(
