@@ -1,8 +1,9 @@
 """Flask extensions, created unbound and attached in create_app."""
 
+import flask_login
+from flask import session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -20,6 +21,21 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
+
+
+class LoginManager(flask_login.LoginManager):
+    """Flask-Login, with "strong" session protection checked for signed-in sessions only.
+
+    Flask-Login also checks a visitor who never signed in: their session (articles read,
+    a CSRF token) has no browser fingerprint, so it "fails" on every request and is
+    rewritten, with a remember-me cookie deletion, on every page. A session holding a
+    sign-in is checked as before: replayed from another browser, it is cleared.
+    """
+
+    def _session_protection_failed(self) -> bool:
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
 
 
 db = SQLAlchemy(model_class=Base)

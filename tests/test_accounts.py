@@ -132,3 +132,27 @@ def test_users_create_command(make_app):
     result = app.test_cli_runner().invoke(args=[
         "users", "create", "cust@example.com", "--org", "Acme Paving", "--password", "x"])
     assert result.exit_code != 0 and "at least 10" in result.output
+
+
+def _first_article_url(client) -> str:
+    return re.search(r'href="(/articles/[^"#?]+)"', client.get("/").get_data(as_text=True)).group(1)
+
+
+def test_reading_an_article_again_anonymously_sets_no_cookies(client):
+    url = _first_article_url(client)
+    client.get(url)  # the visit now has a session: articles read, a form token
+    again = client.get(url)
+    assert again.status_code == 200
+    assert again.headers.getlist("Set-Cookie") == []
+
+
+def test_a_signed_in_session_replayed_from_another_browser_is_signed_out(client, make_user):
+    user = make_user(name="Robin Stolen")
+    client.post("/login", data={"email": user.email, "password": PASSWORD},
+                headers={"User-Agent": "Browser A"})
+    assert "Robin Stolen" in client.get("/", headers={"User-Agent": "Browser A"}).get_data(
+        as_text=True)
+    replayed = client.get("/", headers={"User-Agent": "Browser B"}).get_data(as_text=True)
+    assert "Robin Stolen" not in replayed
+    assert "Robin Stolen" not in client.get("/", headers={"User-Agent": "Browser A"}).get_data(
+        as_text=True)  # the session was cleared, not just hidden from the other browser
