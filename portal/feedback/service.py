@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -99,11 +100,16 @@ def visitor_from_cookie(secret: str, cookie: str | None) -> str | None:
 
 # -- bot traps ---------------------------------------------------------------
 
+@lru_cache(maxsize=4)
+def _form_serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, FORM_SALT)
+
+
 def issue_form_token(secret: str, version: ArticleVersion, now: float | None = None) -> str:
     """Signed note of when the page was served and which version of the article it showed."""
     payload = {"a": version.slug, "c": version.commit, "s": version.sha,
                "t": round(time.time() if now is None else now, 3)}
-    return URLSafeSerializer(secret, FORM_SALT).dumps(payload)
+    return _form_serializer(secret).dumps(payload)
 
 
 @dataclass(frozen=True)
@@ -119,7 +125,7 @@ def read_form_token(secret: str, token: str | None, slug: str,
     if not token or len(token) > 500:
         return None
     try:
-        data = URLSafeSerializer(secret, FORM_SALT).loads(token)
+        data = _form_serializer(secret).loads(token)
     except BadSignature:
         return None
     if not isinstance(data, dict) or data.get("a") != slug:

@@ -38,6 +38,7 @@ from portal.content.model import Article
 from portal.extensions import db, limiter
 from portal.feedback import health, service
 from portal.feedback.forms import FeedbackForm
+from portal.kb import page_cache
 from portal.models import Role
 
 log = logging.getLogger(__name__)
@@ -255,27 +256,53 @@ _CSRF_HOLE = "@@feedback-csrf-token@@"
 _WIDGET_CACHE = "portal.feedback.widget_html"
 
 
+def _plain_reader() -> bool:
+    """True when this request's widget is the common one: a reader who has not voted on
+    anything, with no answer, error or open reasons form to show. Cheap checks only."""
+    return (not current_user.is_authenticated
+            and VISITOR_COOKIE not in request.cookies
+            and NOTICE_KEY not in session and DRAFT_KEY not in session
+            and request.args.get("feedback") != "no")
+
+
 def widget_html(article: Article, history: History | None = None) -> Markup:
     """The rendered widget for this reader."""
-    state = widget(article, history)
-    plain = (state.current is None and not state.open and not state.notice
-             and not state.comment and not state.checked and state.error_field is None)
-    if not plain:
-        return Markup(  # noqa: S704 - Jinja output, escaped when rendered
-            render_template("feedback/_widget.html", fb=state, csrf=generate_csrf()))
-    key = (state.slug, state.action, state.open_action, state.comment_max,
-           tuple((r.code, r.label) for r in state.reasons))
+    history = history or get_store().history(article)
+    config = current_app.config
     cache = current_app.extensions.setdefault(_WIDGET_CACHE, {})
-    html = cache.get(key)
+    key = (article.slug, request.script_root, request.host,
+           tuple(config["FEEDBACK_REASONS"]), config["FEEDBACK_COMMENT_MAX"])
+    html = cache.get(key) if _plain_reader() else None
     if html is None:
+        state = widget(article, history)
+        plain = (state.current is None and not state.open and not state.notice
+                 and not state.comment and not state.checked and state.error_field is None)
+        if not plain:
+            return Markup(  # noqa: S704 - Jinja output, escaped when rendered
+                render_template("feedback/_widget.html", fb=state, csrf=generate_csrf()))
         html = render_template("feedback/_widget.html", fb=replace(state, token=_TOKEN_HOLE),
                                csrf=_CSRF_HOLE)
         if len(cache) > 20_000:
             cache.clear()
         cache[key] = html
+    if page_cache.building():  # the shared article page: filled in per request
+        return Markup(html)  # noqa: S704 - Jinja output, escaped when rendered
+    return Markup(fill_widget(html, article, history))  # noqa: S704 - as above
+
+
+def fill_widget(html: str, article: Article, history: History) -> str:
+    """This reader's signed values in the holes of a shared widget (or page)."""
+    if _TOKEN_HOLE not in html:
+        return html
+    token = service.issue_form_token(_secret(), service.ArticleVersion.of(article, history))
     # Both values are URL-safe signed strings: nothing in them needs escaping.
-    filled = html.replace(_TOKEN_HOLE, state.token).replace(_CSRF_HOLE, generate_csrf())
-    return Markup(filled)  # noqa: S704 - Jinja output, escaped when rendered
+    return html.replace(_TOKEN_HOLE, token).replace(_CSRF_HOLE, generate_csrf())
+
+
+@bp.record_once
+def _share_article_pages(state) -> None:
+    page_cache.vary(state.app, lambda: "plain" if _plain_reader() else page_cache.SKIP)
+    page_cache.fill(state.app, fill_widget)
 
 
 @bp.app_context_processor

@@ -23,7 +23,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from portal.content import get_store
-from portal.kb import service
+from portal.kb import page_cache, service
 from portal.models import Role
 from portal.search.gate import mark_viewed
 
@@ -113,8 +113,18 @@ def article(slug: str):
                 side(rendered, service.siblings(tree, found)))
 
     article_main, article_side = store.fragment(key, parts)
-    return render_template("kb/article.html", article=found, rendered=rendered, history=history,
-                           article_main=article_main, article_side=article_side)
+
+    def page(main: Markup, side: Markup) -> str:
+        return render_template("kb/article.html", article=found, rendered=rendered,
+                               history=history, article_main=main, article_side=side)
+
+    shared = page_cache.shared_key()
+    if shared is not None:
+        html = page_cache.article_page(store, (*key, *shared), article_main, article_side, page,
+                                       article=found, history=history)
+        if html is not None:
+            return html
+    return page(article_main, article_side)
 
 
 @bp.get("/media/<path:path>")

@@ -28,7 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal.accounts.service import safe_next
 from portal.extensions import db
-from portal.notices import clock, feeds, service
+from portal.kb import page_cache
+from portal.notices import clock, feeds, quiet, service
 from portal.notices.forms import ActionForm
 
 bp = Blueprint("notices", __name__)
@@ -124,6 +125,12 @@ def dismiss(notice_id: int):
 def _path_of(url: str) -> str | None:
     root = request.host_url
     return "/" + url[len(root):] if url.startswith(root) else None
+
+
+@bp.record_once
+def _share_article_pages(state) -> None:
+    # Article pages are shared only while nothing can be on the banner.
+    page_cache.vary(state.app, lambda: "quiet" if quiet.is_quiet(clock.now()) else page_cache.SKIP)
 
 
 @bp.app_context_processor

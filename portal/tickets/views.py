@@ -34,6 +34,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from portal.content import get_store
 from portal.content.render import render_markdown
 from portal.extensions import db
+from portal.kb import page_cache
 from portal.models import MessageKind, Role, TicketAttachment, TicketStatus
 from portal.search.gate import has_searched, searched_queries, viewed_articles
 from portal.tickets import attachments, deadlines, mail, service
@@ -289,6 +290,12 @@ def suggested(slug: str):
 @bp.app_template_filter("ticket_markdown")
 def ticket_markdown(text: str) -> Markup:
     return Markup(render_markdown(text).html)  # noqa: S704 - sanitized by render_markdown
+
+
+@bp.record_once
+def _share_article_pages(state) -> None:
+    # "Still need help?" shows under articles once the visitor has searched.
+    page_cache.vary(state.app, has_searched)
 
 
 @bp.app_context_processor
