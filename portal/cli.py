@@ -27,9 +27,13 @@ def check_command(folder: Path | None) -> None:
     report = check_folder(folder)
     for problem in report.problems:
         click.echo(str(problem), err=problem.severity == "error")
-    click.echo(f"{report.articles} articles checked: {report.errors} errors, "
-               f"{report.warnings} warnings")
+    click.echo(f"{_count(report.articles, 'article')} checked: "
+               f"{_count(report.errors, 'error')}, {_count(report.warnings, 'warning')}")
     sys.exit(1 if report.errors else 0)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 @kb_cli.command("index")

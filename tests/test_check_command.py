@@ -43,7 +43,7 @@ def test_warnings_alone_pass_the_check(runner, write_articles):
     result = run_check(runner, root)
     assert result.exit_code == 0
     assert "c/a.md:3: warning: unknown front matter field 'author'" in result.output
-    assert "1 warnings" in result.output
+    assert "1 article checked: 0 errors, 1 warning" in result.output
 
 
 def test_unknown_fields_do_not_stop_the_article_from_showing(make_app, write_articles):
