@@ -57,6 +57,23 @@ def test_an_exact_title_beats_articles_that_repeat_its_words(make_app, write_art
     assert titles_in(html)[0] == "Export your data"
 
 
+def test_an_article_titled_with_the_query_words_beats_one_that_only_mentions_them(
+        make_app, write_articles):
+    # Not an exact title: the reader typed three of the title's four words.
+    folder = write_articles({
+        "app/offline-sync.md": "---\ntitle: Mobile app offline sync\n---\n"
+                               "Reports wait on the phone until there is a signal again.\n",
+        "app/gps.md": "---\ntitle: GPS location not updating\n---\n"
+                      + "In the mobile app, offline mode pauses GPS. The app keeps the last "
+                        "fix while offline; open the mobile app again to refresh. " * 6,
+        "app/other.md": "---\ntitle: Crew schedule\n---\nPlan the week's crews.\n",
+    })
+    app = make_app(ARTICLES_DIR=folder)
+    indexer.build(get_service(app).engine, folder)
+    results = app.test_client().get("/api/search?q=mobile+app+offline").get_json()["results"]
+    assert [r["slug"] for r in results[:2]] == ["offline-sync", "gps"]
+
+
 def test_a_typo_in_a_title_still_finds_the_article_and_offers_did_you_mean(app):
     client = app.test_client()
     for typed, wanted in [("reset your pasword", "Reset your password"),

@@ -10,7 +10,8 @@
    for those documents only: BM25F over the weighted fields (title, tags
    and old slugs, summary and headings, body), a bonus for covering more of
    the query (weighted by how rare each word is, strongest for short
-   queries), for query words close together and for quoted phrases. An
+   queries), for the query's words in the title (a help-center title names
+   the task it answers), for query words close together and for quoted phrases. An
    article whose title (or old slug) is exactly the query comes first.
    Questions of three or more words then borrow words from the best three
    answers (whoosh_feedback.py) and are scored again. The stored character
@@ -55,6 +56,7 @@ COORDINATION = 0.6  # how much of the score depends on covering the query
 COVERAGE_POWER = 2.0
 SHORT_QUERY = 3  # longer questions rarely share all their words with the answer
 PROXIMITY = 0.25  # bonus for query words next to each other
+TITLE_MATCH = 0.5  # bonus for the query's words in the title (idf-weighted share, squared)
 PHRASE = 0.5  # bonus for each quoted phrase found as typed
 PROXIMITY_WINDOW = 8
 MAX_COUNTED_WORDS = 100
@@ -305,6 +307,9 @@ def rerank_score(p: Plan, relevance: float, top: float, found: Evidence) -> floa
             rb, rt = _positions(found, right.stem)
             near += (left.idf + right.idf) * max(_closeness(lb, rb), _closeness(lt, rt))
         score += PROXIMITY * near / (2 * weight)
+    if TITLE_MATCH:
+        in_title = sum(t.idf for t in terms if t.stem in found.title_raw) / weight
+        score += TITLE_MATCH * in_title ** 2
     if p.phrases:
         score += PHRASE * sum(_has_phrase(found, s) for s in p.phrases) / len(p.phrases)
     return score
