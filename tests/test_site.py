@@ -33,3 +33,12 @@ def test_unexpected_error_is_a_500_page_without_traceback(make_app):
     html = page.get_data(as_text=True)
     assert "Something went wrong" in html
     assert "secret internals" not in html and "Traceback" not in html
+
+
+def test_templates_render_outside_a_request_for_mail_and_commands(app):
+    from flask import render_template_string
+
+    with app.app_context():
+        html = render_template_string(
+            "{{ product_name }}{% include 'tickets/_still_need_help.html' %}")
+    assert html.strip() == app.config["PRODUCT_NAME"]

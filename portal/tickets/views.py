@@ -20,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -300,6 +301,8 @@ def _share_article_pages(state) -> None:
 
 @bp.app_context_processor
 def ticket_links():
+    if not has_request_context():  # e.g. a mail rendered by a command: nobody to ask
+        return {"ticket_gate_open": False, "show_my_tickets": False, "show_agent_queue": False}
     user = current_user
     signed_in = user.is_authenticated
     return {
