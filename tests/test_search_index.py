@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -255,3 +256,18 @@ def test_changed_replaces_a_damaged_index_with_a_full_build(make_app, folder):
     assert result.exit_code == 0, result.output
     assert "Indexed 3 articles" in result.output
     assert slugs(app, "reboot") == ["sync-errors"]
+
+
+def test_changed_rebuilds_everything_when_the_index_format_changed(make_app, folder):
+    # An index written by an older release (another analyzer or synonym list) must not
+    # be patched: --changed rebuilds it in full.
+    app = make_app(ARTICLES_DIR=folder)
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["kb", "index"]).exit_code == 0
+    manifest = live_generation(app) / "manifest.json"
+    data = json.loads(manifest.read_text())
+    assert data["version"] == indexer.MANIFEST_VERSION
+    manifest.write_text(json.dumps(data | {"version": indexer.MANIFEST_VERSION - 1}))
+    result = runner.invoke(args=["kb", "index", "--changed"])
+    assert result.exit_code == 0, result.output
+    assert "Indexed 3 articles" in result.output and "full build" in result.output

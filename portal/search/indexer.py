@@ -21,10 +21,12 @@ from pathlib import Path
 from portal.content.loader import MARKDOWN_SUFFIXES, load_article, load_tree
 from portal.content.model import Article
 from portal.content.slugs import slugify
+from portal.search import synonyms
 from portal.search.documents import from_article
 from portal.search.engine import IndexCorrupt, SearchEngine
 
-MANIFEST_VERSION = 1
+# Bump when what is indexed changes (fields, analyzer, synonyms): a full build follows.
+MANIFEST_VERSION = 1 + synonyms.VERSION
 log = logging.getLogger(__name__)
 
 

@@ -32,6 +32,7 @@ from whoosh.query.compound import DefaultOr as Or
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
+from portal.search import synonyms
 from portal.search.engine import UserQuery
 from portal.search.spelling import Vocabulary
 from portal.search.whoosh_schema import ANALYZER, FIELD_WEIGHTS, exact_key, make_schema
@@ -115,12 +116,15 @@ def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary) -> Plan:
                 corrections[word] = fixed
                 word = fixed
         words.append(word)
-    content = [w for w in words if w not in QUESTION_WORDS]
-    chosen = content or words
+    # "log in" and "sign in" are one word from here on (as they are in the index).
+    sequence = synonyms.merge(corrections.get(w, w)
+                              for w in query.normalized.split()[:MAX_COUNTED_WORDS])
+    merged = list(dict.fromkeys(sequence))[:max(len(words), 1)]
+    content = [w for w in merged if w not in QUESTION_WORDS]
+    chosen = content or merged
     stems = list(dict.fromkeys(s for w in chosen for s in stems_of(w)))
     said = set(chosen)
-    counts = Counter(s for w in query.normalized.split()[:MAX_COUNTED_WORDS]
-                     for s in stems_of(corrections.get(w, w)) if corrections.get(w, w) in said)
+    counts = Counter(s for w in sequence if w in said for s in stems_of(w))
     total = max(searcher.doc_count(), 1)
     planned, common = [], []
     for stem in stems:
@@ -133,7 +137,7 @@ def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary) -> Plan:
         planned, common = common, []
     phrases = []
     for phrase in query.phrases:
-        fixed = [corrections.get(w, w) for w in phrase]
+        fixed = synonyms.merge(corrections.get(w, w) for w in phrase)
         phrase_stems = [s for w in fixed for s in stems_of(w)]
         if len(phrase_stems) > 1:
             phrases.append(phrase_stems)

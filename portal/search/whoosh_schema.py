@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from whoosh.analysis import StemmingAnalyzer
+from whoosh.analysis import LowercaseFilter, RegexTokenizer, StemFilter, StopFilter
 from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from portal.search.engine import IndexDocument
 from portal.search.query import words_of
+from portal.search.synonyms import SynonymFilter
 
 # One analyzer for indexing and querying: the default word pattern, lower case,
-# English stop words, Porter stemming (with a large cache: stemming is the
-# slowest step of indexing).
-ANALYZER = StemmingAnalyzer(cachesize=200_000)
+# one word for each set of synonyms ("log in" = "sign in"), English stop words,
+# Porter stemming (with a large cache: stemming is the slowest step of indexing).
+ANALYZER = (RegexTokenizer() | LowercaseFilter() | SynonymFilter() | StopFilter()
+            | StemFilter(cachesize=200_000))
 
 # How much a match counts depending on the field it is in. The title and the
 # words an editor chose (tags, old slugs) say what the article is about; the
