@@ -6,7 +6,7 @@ first page, which loads every article). Target: a cached article page within 3x 
 trivial route.
 
 The article views are a signed-out reader's who has not voted: the common case, whose
-page is shared per article version (PORTAL_ARTICLE_PAGE_CACHE). The same views rendered
+page is shared per article version (PORTAL_PAGE_CACHE). The same views rendered
 for a reader with a page of their own are printed too, for comparison.
 
     .venv/bin/python bench/pages.py [--articles 1000] [--requests 300]
@@ -110,12 +110,12 @@ def main() -> int:
             times += measure(client, url, 1)
         rows["article (cached render)"] = times
         # The same views for a reader who gets a page of their own (signed in, voted, ...).
-        app.config["ARTICLE_PAGE_CACHE"] = False
+        app.config["PAGE_CACHE"] = False
         times = []
         for url in article_urls:
             times += measure(client, url, 1)
         rows["article (own page)"] = times
-        app.config["ARTICLE_PAGE_CACHE"] = True
+        app.config["PAGE_CACHE"] = True
         rows["trivial route (again)"] = measure(client, "/__trivial", args.requests)
 
     baseline = statistics.median(rows["trivial route (baseline)"] + rows["trivial route (again)"])

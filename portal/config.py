@@ -26,7 +26,7 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "REPOSITORY_WEB_URL": ("PORTAL_REPOSITORY_WEB_URL", "str", ""),
     "RATELIMIT_STORAGE_URI": ("PORTAL_RATELIMIT_STORAGE_URL", "str", "memory://"),
     "CONTENT_RELOAD_SECONDS": ("PORTAL_CONTENT_RELOAD_SECONDS", "float", 2.0),
-    "ARTICLE_PAGE_CACHE": ("PORTAL_ARTICLE_PAGE_CACHE", "bool", True),
+    "PAGE_CACHE": ("PORTAL_PAGE_CACHE", "bool", True),
     "LOGIN_LIMIT": ("PORTAL_LOGIN_LIMIT", "str", "10 per minute;50 per hour"),
     "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", "int", 0),
     "WEBHOOK_SECRET": ("PORTAL_WEBHOOK_SECRET", "str", ""),

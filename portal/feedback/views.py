@@ -290,10 +290,12 @@ def widget_html(article: Article, history: History | None = None) -> Markup:
     return Markup(fill_widget(html, article, history))  # noqa: S704 - as above
 
 
-def fill_widget(html: str, article: Article, history: History) -> str:
+def fill_widget(html: str, article: Article | None = None, history: History | None = None,
+                **_context) -> str:
     """This reader's signed values in the holes of a shared widget (or page)."""
-    if _TOKEN_HOLE not in html:
+    if _TOKEN_HOLE not in html or article is None:
         return html
+    history = history or get_store().history(article)
     token = service.issue_form_token(_secret(), service.ArticleVersion.of(article, history))
     # Both values are URL-safe signed strings: nothing in them needs escaping.
     return html.replace(_TOKEN_HOLE, token).replace(_CSRF_HOLE, generate_csrf())

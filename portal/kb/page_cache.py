@@ -1,18 +1,20 @@
-"""Article pages built once for the readers who all see the same page.
+"""Reader pages (home, category, article) built once for the readers who all see them alike.
 
-Most article views come from signed-out readers with nothing of their own on the page:
-no vote, no message, no form in progress. Their pages differ only in a few signed form
-values, so the page is rendered once per article version and those values are filled in
-per request.
+Most views come from signed-out readers with nothing of their own on the page: no vote,
+no message, no form in progress. Their pages differ only in a few signed form values,
+so a page is rendered once per content version and those values are filled in per
+request. Everyone else (signed in, voted, a message waiting, a notice on the banner, a
+query string) gets a page rendered for them.
 
-Each feature that puts something reader-specific on the article page takes part:
+Each feature that puts something reader-specific on these pages takes part:
 - `vary(app, fn)`: `fn()` returns a part of the cache key (say, whether this visitor has
   searched), or SKIP when this request needs a page of its own.
-- `fill(app, fn)`: `fn(html, article=..., history=...)` fills this request's values into
-  the holes the feature left while the shared page was built (`building()` is True then).
+- `fill(app, fn)`: `fn(html, **context)` fills this request's values into the holes the
+  feature left while the shared page was built (`building()` is True then).
 
-The shared page is kept as the template's text around the article's own fragments
+An article page is kept as the template's text around the article's own fragments
 (which the content store caches already), so it costs little memory per article.
+Placeholders for those fragments are tags, which no escaped title or text can forge.
 """
 
 from __future__ import annotations
@@ -29,10 +31,6 @@ SKIP = object()  # returned by a vary function: this request cannot share a page
 _VARY = "portal.page_cache.vary"
 _FILL = "portal.page_cache.fill"
 _BUILDING = "portal_page_cache_building"
-# Stand-ins for the article's fragments while the page around them is rendered. Text in
-# a template is escaped, so no title or heading can produce them.
-_MAIN = Markup("<portal-article-main/>")
-_SIDE = Markup("<portal-article-side/>")
 
 
 def vary(app: Flask, fn: Callable[[], Any]) -> None:
@@ -50,7 +48,7 @@ def building() -> bool:
 
 def shared_key() -> tuple | None:
     """What this request's page depends on, or None when it needs a page of its own."""
-    if (not current_app.config["ARTICLE_PAGE_CACHE"] or current_user.is_authenticated
+    if (not current_app.config["PAGE_CACHE"] or current_user.is_authenticated
             or request.query_string or "_flashes" in session):
         return None
     parts = []
@@ -62,33 +60,43 @@ def shared_key() -> tuple | None:
     return (request.path, *parts)
 
 
-def article_page(store, key: tuple, main: Markup, side: Markup,
-                 render: Callable[[Markup, Markup], str], **context: Any) -> str | None:
-    """The shared page with this request's values, or None when it cannot be shared."""
-    shell = store.fragment(("page", *key), lambda: _shell(render))
+def page(store, key: tuple, render: Callable[..., str], fragments: tuple[Markup, ...] = (),
+         **context: Any) -> str | None:
+    """The shared page with this request's values, or None when it cannot be shared.
+
+    `key` names the page and the content version it shows (the store adds its own).
+    `fragments` are parts of the page cached elsewhere; `render(*placeholders)` renders
+    the page with a placeholder for each, and the page is kept as the text between."""
+    shell = store.fragment(("page", *key), lambda: _shell(render, len(fragments)))
     if shell is None:
         return None
     fillers = current_app.extensions.get(_FILL, ())
-    pieces = []
-    for piece in shell:
+    out = []
+    for index, piece in enumerate(shell):
         for fn in fillers:
             piece = fn(piece, **context)
-        pieces.append(piece)
-    before, between, after = pieces
-    return "".join((before, main, between, side, after))
+        out.append(piece)
+        if index < len(fragments):
+            out.append(fragments[index])
+    return "".join(out)
 
 
-def _shell(render: Callable[[Markup, Markup], str]) -> tuple[str, str, str] | None:
+def _shell(render: Callable[..., str], count: int) -> tuple[str, ...] | None:
+    markers = [Markup("<portal-fragment-{}/>").format(n) for n in range(count)]
     g.setdefault(_BUILDING, True)
     try:
-        html = render(_MAIN, _SIDE)
+        html = render(*markers)
     finally:
         g.pop(_BUILDING, None)
-    if html.count(_MAIN) != 1 or html.count(_SIDE) != 1:
+    if any(html.count(marker) != 1 for marker in markers):
         return None
     csrf = g.get("csrf_token")  # Flask-WTF keeps this request's token here
     if csrf and csrf in html:
         return None  # something wrote this reader's token instead of leaving a hole
-    before, rest = html.split(_MAIN)
-    between, after = rest.split(_SIDE)
-    return before, between, after
+    pieces = []
+    rest = html
+    for marker in markers:
+        before, rest = rest.split(marker)
+        pieces.append(before)
+    pieces.append(rest)
+    return tuple(pieces)

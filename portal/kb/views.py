@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import (
     Blueprint,
     abort,
@@ -56,16 +58,32 @@ def _cached_url(endpoint: str, slug: str) -> str:
     return url
 
 
+def _shared(name: str, render: Callable[[], str]) -> str:
+    """A listing page: shared by the readers who see the same one, else rendered."""
+    store = get_store()
+    store.tree()  # reload first if the folder changed: the generation names the version
+    shared = page_cache.shared_key()
+    if shared is not None:
+        html = page_cache.page(store, (name, store.generation, request.host,
+                                       request.script_root, *shared), render)
+        if html is not None:
+            return html
+    return render()
+
+
 @bp.get("/")
 def home():
-    store = get_store()
-    tree = store.tree()
-    return render_template(
-        "kb/home.html",
-        categories=service.category_entries(tree, None, _can_see_drafts()),
-        recent=service.recent(store),
-        total=len(tree.published()),
-    )
+    def render() -> str:
+        store = get_store()
+        tree = store.tree()
+        return render_template(
+            "kb/home.html",
+            categories=service.category_entries(tree, None, _can_see_drafts()),
+            recent=service.recent(store),
+            total=len(tree.published()),
+        )
+
+    return _shared("home", render)
 
 
 @bp.get("/categories/<path:slug>")
@@ -74,14 +92,18 @@ def category(slug: str):
     found = service.category_by_slug(tree, slug)
     if found is None:
         abort(404)
-    drafts = _can_see_drafts()
-    return render_template(
-        "kb/category.html",
-        category=found,
-        crumbs=service.breadcrumbs(tree, found.path)[:-1],
-        subcategories=service.category_entries(tree, found.path, drafts),
-        articles=service.articles_in(tree, found, drafts),
-    )
+
+    def render() -> str:
+        drafts = _can_see_drafts()
+        return render_template(
+            "kb/category.html",
+            category=found,
+            crumbs=service.breadcrumbs(tree, found.path)[:-1],
+            subcategories=service.category_entries(tree, found.path, drafts),
+            articles=service.articles_in(tree, found, drafts),
+        )
+
+    return _shared("category", render)
 
 
 @bp.get("/articles/<slug>")
@@ -120,8 +142,8 @@ def article(slug: str):
 
     shared = page_cache.shared_key()
     if shared is not None:
-        html = page_cache.article_page(store, (*key, *shared), article_main, article_side, page,
-                                       article=found, history=history)
+        html = page_cache.page(store, (*key, *shared), page, (article_main, article_side),
+                               article=found, history=history)
         if html is not None:
             return html
     return page(article_main, article_side)

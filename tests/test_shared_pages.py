@@ -1,5 +1,6 @@
-"""Signed-out readers share one rendered article page, yet each sees exactly the page a
-fresh render would give them: their own form tokens, their vote, messages and notices."""
+"""Signed-out readers share one rendered page (article, home, category), yet each sees
+exactly the page a fresh render would give them: their own form tokens, their vote,
+messages, notices, and the content as it is now."""
 
 from __future__ import annotations
 
@@ -36,11 +37,11 @@ def _without_tokens(html: str) -> str:
 
 
 def _fresh_render(app, client, url: str = ARTICLE) -> str:
-    app.config["ARTICLE_PAGE_CACHE"] = False
+    app.config["PAGE_CACHE"] = False
     try:
         return client.get(url).get_data(as_text=True)
     finally:
-        app.config["ARTICLE_PAGE_CACHE"] = True
+        app.config["PAGE_CACHE"] = True
 
 
 def _share(app, url: str = ARTICLE) -> None:
@@ -149,3 +150,39 @@ def test_an_edited_article_is_shown_at_once(make_app, write_articles):
     (folder / "start/hello.md").write_text("# Hello\n\nSecond words.\n")
     page = client.get("/articles/hello").get_data(as_text=True)
     assert "Second words." in page and "First words." not in page
+
+
+@pytest.mark.parametrize("url", ["/", "/categories/account-and-sign-in"])
+def test_listing_pages_are_shared_too(app, renders, url):
+    _share(app, url)
+    renders.clear()
+    page = app.test_client().get(url)
+    assert page.status_code == 200 and "Reset your password" in page.get_data(as_text=True)
+    assert renders == []
+    fresh = _fresh_render(app, app.test_client(), url)
+    assert page.get_data(as_text=True) == fresh
+
+
+def test_a_new_article_is_listed_at_once_on_shared_pages(make_app, write_articles):
+    folder = write_articles({"start/hello.md": "# Hello\n\nFirst words.\n"})
+    app = make_app(ARTICLES_DIR=folder, CONTENT_RELOAD_SECONDS=0)
+    for url in ("/", "/categories/start"):
+        _share(app, url)
+    (folder / "start/goodbye.md").write_text("# Goodbye for now\n\nLast words.\n")
+    for url in ("/", "/categories/start"):
+        assert "Goodbye for now" in app.test_client().get(url).get_data(as_text=True), url
+
+
+def test_editors_see_drafts_on_listing_pages_readers_share(make_app, write_articles,
+                                                            make_user):
+    folder = write_articles({
+        "start/hello.md": "# Hello\n\nWords.\n",
+        "start/soon.md": "---\ntitle: Coming soon\ndraft: true\n---\nNot yet.\n"})
+    app = make_app(ARTICLES_DIR=folder)
+    _share(app, "/categories/start")
+    assert "Coming soon" not in app.test_client().get("/categories/start").get_data(
+        as_text=True)
+    editor = make_user(role="editor")
+    client = app.test_client()
+    client.post("/login", data={"email": editor.email, "password": "correct horse 1"})
+    assert "Coming soon" in client.get("/categories/start").get_data(as_text=True)
