@@ -61,3 +61,19 @@ def test_merge_replaces_pairs_and_single_words_and_leaves_the_rest():
     assert merge(["login", "and", "sign", "out"]) == ["signin", "and", "signout"]
     assert merge(["the", "log"]) == ["the", "log"]
     assert merge(["set"]) == ["set"]
+
+
+@pytest.mark.parametrize("query", ["i cannot log in", "why doesnt login work",
+                                   "login dont work", "cant login"])
+def test_negations_typed_without_an_apostrophe_are_not_search_words(make_app, write_articles,
+                                                                     query):
+    folder = write_articles({
+        "help/trouble.md": "---\ntitle: Trouble getting into your account\n---\n"
+                           "If the password fails, sign in again with a new one.\n",
+        "shop/dents.md": "---\ntitle: Dents\n---\nA dent cannot be repaired here. Scratches "
+                         "cannot either, it doesnt matter how small; we dont, and cant, "
+                         "paint them.\n",
+        "shop/other.md": "---\ntitle: Crew schedule\n---\nPlan the week's crews.\n"})
+    app = make_app(ARTICLES_DIR=folder)
+    indexer.build(get_service(app).engine, folder)
+    assert slugs_for(app, query) == ["trouble"]

@@ -37,12 +37,14 @@ from portal.search.engine import UserQuery
 from portal.search.spelling import Vocabulary
 from portal.search.whoosh_schema import ANALYZER, FIELD_WEIGHTS, exact_key, make_schema
 
-# Words that make a question a question but say nothing about the topic.
+# Words that make a question a question but say nothing about the topic (the last line:
+# negations typed without an apostrophe; "can't" is cut into "can" and "t").
 QUESTION_WORDS = frozenset("""
 a about am an any are at be been being can could did do does doing done for from get getting
 had has have having here how i i'm im is it its me my myself of on please should that the
 there these this those to was we were what whats when where which who whom whose why will
 with would you your
+cannot cant couldnt didnt doesnt dont hasnt havent isnt wasnt werent wont wouldnt
 """.split())
 
 MAX_CORRECTIONS = 6  # unknown words looked up per query (a pasted log has hundreds)
@@ -108,8 +110,8 @@ def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary) -> Plan:
     reader = searcher.reader()
     attempts = 0
     for word in query.words:
-        if (attempts < MAX_CORRECTIONS and word not in vocabulary
-                and not _indexed(reader, word)):
+        if (attempts < MAX_CORRECTIONS and word not in QUESTION_WORDS
+                and word not in vocabulary and not _indexed(reader, word)):
             attempts += 1
             fixed = vocabulary.correct(word, deep=attempts <= MAX_DEEP_CORRECTIONS)
             if fixed:
