@@ -71,25 +71,30 @@ class SynonymFilter(Filter):
     characters of both words, so highlighting marks "log in" as a whole."""
 
     def __call__(self, tokens: Iterator) -> Iterator:
+        pairs, single, starts = PAIRS, SINGLE, _STARTS
         pending = None  # a copy of a token that may start a pair
         for token in tokens:
+            text = token.text
             if pending is not None:
-                canonical = PAIRS.get((pending.text, token.text))
+                canonical = pairs.get((pending.text, text))
                 if canonical:
                     pending.text = canonical
-                    if hasattr(token, "endchar") and hasattr(pending, "endchar"):
+                    if hasattr(pending, "endchar"):
                         pending.endchar = token.endchar
                     yield pending
                     pending = None
                     continue
-                pending.text = SINGLE.get(pending.text, pending.text)
+                if pending.text in single:
+                    pending.text = single[pending.text]
                 yield pending
                 pending = None
-            if token.text in _STARTS:
+            if text in starts:
                 pending = token.copy()
                 continue
-            token.text = SINGLE.get(token.text, token.text)
+            if text in single:
+                token.text = single[text]
             yield token
         if pending is not None:
-            pending.text = SINGLE.get(pending.text, pending.text)
+            if pending.text in single:
+                pending.text = single[pending.text]
             yield pending
