@@ -6,7 +6,8 @@ import hashlib
 import logging
 import os
 import re
-from dataclasses import dataclass, field, replace
+from copy import copy
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,18 +62,22 @@ def humanize(name: str) -> str:
     return text[:1].upper() + text[1:] if text else name
 
 
-def scan(root: Path) -> list[tuple[str, Path]]:
-    """Every Markdown file under root as (relative '/' path, absolute path), sorted."""
-    found: list[tuple[str, Path]] = []
+def scan(root: Path) -> list[tuple[str, str]]:
+    """(relative '/' path, absolute path) of every Markdown file under root, sorted.
+    Plain strings: a large folder is walked every few seconds."""
+    found: list[tuple[str, str]] = []
     if not root.is_dir():
         return found
-    for folder, dirs, files in os.walk(root):
+    top = str(root)
+    for folder, dirs, files in os.walk(top):
         dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        prefix = os.path.relpath(folder, top).replace(os.sep, "/") + "/"
+        if prefix == "./":
+            prefix = ""
         for name in files:
-            if name.startswith(".") or Path(name).suffix.lower() not in MARKDOWN_SUFFIXES:
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in MARKDOWN_SUFFIXES:
                 continue
-            abs_path = Path(folder, name)
-            found.append((abs_path.relative_to(root).as_posix(), abs_path))
+            found.append((prefix + name, os.path.join(folder, name)))
     found.sort()
     return found
 
@@ -84,7 +89,8 @@ def signature(root: Path) -> tuple:
         for folder, dirs, files in os.walk(root):
             dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
             for name in files:
-                if Path(name).suffix.lower() in MARKDOWN_SUFFIXES or name in CATEGORY_FILES:
+                if (os.path.splitext(name)[1].lower() in MARKDOWN_SUFFIXES
+                        or name in CATEGORY_FILES):
                     try:
                         stat = os.stat(os.path.join(folder, name))
                     except OSError:
@@ -212,28 +218,28 @@ def load_tree(root: Path, cache: ParseCache | None = None) -> ContentTree:
     """
     tree = ContentTree(root=root)
     seen: set[str] = set()
-    for rel, abs_path in scan(root):
+    for rel, abs_name in scan(root):
         seen.add(rel)
         key = None
         if cache is not None:
             try:
-                stat = abs_path.stat()
+                stat = os.stat(abs_name)
                 key = (stat.st_mtime_ns, stat.st_size)
             except OSError:
                 key = None
             hit = cache.get(rel)
             if key is not None and hit is not None and hit[0] == key:
-                article = replace(hit[1])  # a copy: slugs may be reassigned below
+                article = copy(hit[1])  # a copy: slugs may be reassigned below
                 tree.problems.extend(hit[2])
                 tree.articles.append(article)
                 tree.by_path[rel] = article
                 continue
         problems: list[Problem] = []
-        article = load_article(root, rel, abs_path, problems)
+        article = load_article(root, rel, Path(abs_name), problems)
         tree.problems.extend(problems)
         if article is not None:
             if cache is not None and key is not None:
-                cache[rel] = (key, replace(article), problems)
+                cache[rel] = (key, copy(article), problems)
             tree.articles.append(article)
             tree.by_path[rel] = article
     if cache is not None:
