@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from portal.content import frontmatter
+from portal.content.excerpt import excerpt
 from portal.content.model import Article, Category, Problem
 from portal.content.slugs import slugify
 
@@ -165,7 +166,8 @@ def load_article(root: Path, rel: str, abs_path: Path, problems: list[Problem]) 
         category=folder, body=body, body_line=parsed.body_line,
         sha=hashlib.sha256(raw).hexdigest(),
         mtime=datetime.fromtimestamp(stat.st_mtime, UTC),
-        summary=data.get("summary", ""), tags=data.get("tags", []),
+        summary=data.get("summary", ""),
+        excerpt="" if data.get("summary") else excerpt(body), tags=data.get("tags", []),
         order=data.get("order", 0), draft=data.get("draft", False),
         aliases=[slugify(a) for a in data.get("aliases", [])], meta_error=meta_error,
     )

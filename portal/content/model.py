@@ -47,6 +47,7 @@ class Article:
     sha: str  # sha256 of the file bytes
     mtime: datetime
     summary: str = ""
+    excerpt: str = ""  # the first paragraph as plain text, for lists when there is no summary
     tags: list[str] = field(default_factory=list)
     order: int = 0
     draft: bool = False
