@@ -45,7 +45,7 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "SEARCH_CLICK_LIMIT": ("PORTAL_SEARCH_CLICK_LIMIT", "str", "120 per minute"),
     "WEBHOOK_LIMIT": ("PORTAL_WEBHOOK_LIMIT", "str", "30 per minute"),
     "SYNC_GIT_PULL": ("PORTAL_SYNC_GIT_PULL", "bool", True),
-    # Business calendar and response targets (portal/calendar.py reads these; the Contact
+    # Business calendar and response targets (portal/calendar/ reads these; the Contact
     # page and the policy article are checked against them). Targets: 2h, 90m, 1d; "" = none.
     "BUSINESS_TIMEZONE": ("PORTAL_BUSINESS_TIMEZONE", "str", "America/New_York"),
     "BUSINESS_TIMEZONE_LABEL": ("PORTAL_BUSINESS_TIMEZONE_LABEL", "str", "ET"),

@@ -1,0 +1,47 @@
+"""Times, days and durations in the plain words the support pages use."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+ALL_DAYS = frozenset(range(7))
+
+
+def describe_days(days: frozenset[int]) -> str:
+    if days == ALL_DAYS:
+        return "every day"
+    ordered = sorted(days)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{_FULL_DAY[ordered[0]]}–{_FULL_DAY[ordered[-1]]}"
+    return ", ".join(_FULL_DAY[d] for d in ordered)
+
+
+_FULL_DAY = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def format_clock(value: time | datetime) -> str:
+    """'7:30 PM', '8:00 AM'."""
+    hour = value.hour % 12 or 12
+    return f"{hour}:{value.minute:02d} {'AM' if value.hour < 12 else 'PM'}"
+
+
+def format_day(value: date) -> str:
+    """'Friday, Jul 3'."""
+    return f"{value:%A, %b} {value.day}"
+
+
+def format_moment(value: datetime, label: str) -> str:
+    """'Friday, Jul 3, 2026 at 7:30 PM ET'."""
+    return f"{format_day(value)}, {value.year} at {format_clock(value)} {label}"
+
+
+def format_duration(value: timedelta) -> str:
+    """'2 hours', '11 hours 30 minutes', '1 minute'."""
+    minutes = round(value.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(f"{hours} hour{'s' if hours != 1 else ''}")
+    if minutes or not hours:
+        parts.append(f"{minutes} minute{'s' if minutes != 1 else ''}")
+    return " ".join(parts)
