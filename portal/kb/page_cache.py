@@ -57,19 +57,23 @@ def shared_key() -> tuple | None:
         if part is SKIP:
             return None
         parts.append(part)
-    return (request.path, *parts)
+    return (request.host, request.script_root, request.path, *parts)
 
 
-def page(store, key: tuple, render: Callable[..., str], fragments: tuple[Markup, ...] = (),
-         **context: Any) -> str | None:
-    """The shared page with this request's values, or None when it cannot be shared.
+def respond(store, key: tuple, render: Callable[..., str], fragments: tuple[Markup, ...] = (),
+            **context: Any) -> str:
+    """The page for this request: the shared one with this reader's values when it can be
+    shared, else `render(*fragments)`.
 
     `key` names the page and the content version it shows (the store adds its own).
     `fragments` are parts of the page cached elsewhere; `render(*placeholders)` renders
-    the page with a placeholder for each, and the page is kept as the text between."""
-    shell = store.fragment(("page", *key), lambda: _shell(render, len(fragments)))
+    the page with a placeholder for each, and the shared page is kept as the text between."""
+    shared = shared_key()
+    if shared is None:
+        return render(*fragments)
+    shell = store.fragment(("page", *key, *shared), lambda: _shell(render, len(fragments)))
     if shell is None:
-        return None
+        return render(*fragments)
     fillers = current_app.extensions.get(_FILL, ())
     out = []
     for index, piece in enumerate(shell):

@@ -62,13 +62,7 @@ def _shared(name: str, render: Callable[[], str]) -> str:
     """A listing page: shared by the readers who see the same one, else rendered."""
     store = get_store()
     store.tree()  # reload first if the folder changed: the generation names the version
-    shared = page_cache.shared_key()
-    if shared is not None:
-        html = page_cache.page(store, (name, store.generation, request.host,
-                                       request.script_root, *shared), render)
-        if html is not None:
-            return html
-    return render()
+    return page_cache.respond(store, (name, store.generation), render)
 
 
 @bp.get("/")
@@ -140,13 +134,8 @@ def article(slug: str):
         return render_template("kb/article.html", article=found, rendered=rendered,
                                history=history, article_main=main, article_side=side)
 
-    shared = page_cache.shared_key()
-    if shared is not None:
-        html = page_cache.page(store, (*key, *shared), page, (article_main, article_side),
-                               article=found, history=history)
-        if html is not None:
-            return html
-    return page(article_main, article_side)
+    return page_cache.respond(store, key, page, (article_main, article_side),
+                              article=found, history=history)
 
 
 @bp.get("/media/<path:path>")
