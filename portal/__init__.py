@@ -37,11 +37,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.accounts.views import bp as accounts_bp
     from portal.feedback.views import bp as feedback_bp
     from portal.kb.views import bp as kb_bp
+    from portal.search.learning_views import bp as search_learning_bp
     from portal.search.views import bp as search_bp
     from portal.tickets import blueprint as tickets_blueprint
 
     app.register_blueprint(kb_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(search_learning_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(feedback_bp)
     app.register_blueprint(tickets_blueprint())

@@ -1,4 +1,4 @@
-"""Command-line tools registered on the app: `flask --app wsgi kb ...` and `users ...`."""
+"""Command-line tools registered on the app: `flask --app wsgi kb|search|users ...`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from portal.models import Role
 
 kb_cli = AppGroup("kb", help="Knowledge base content: check, index, sync.")
 users_cli = AppGroup("users", help="Manage user accounts.")
+search_cli = AppGroup("search", help="Search: what it learned from readers.")
 
 
 @kb_cli.command("check")
@@ -72,6 +73,42 @@ def sync_command(no_pull: bool) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
+@search_cli.command("reset-learning")
+@click.option("--query", default=None, help="Only this search (as typed; it is normalized).")
+@click.option("--article", "slug", default=None, help="Only this article (slug or old slug).")
+def reset_learning_command(query: str | None, slug: str | None) -> None:
+    """Make search forget what readers taught it (everything, or one query and/or article).
+
+    Clicks until now stop counting; readers who come later teach it again.
+    """
+    from portal.content import get_store
+    from portal.extensions import db
+    from portal.search import learning
+    from portal.search.query import normalize
+
+    normalized = ""
+    if query is not None:
+        normalized = normalize(query)
+        if not normalized:
+            raise click.ClickException(f"--query {query!r} has no words to reset.")
+    if slug is not None:
+        tree = get_store().tree()
+        current = slug if slug in tree.by_slug else tree.aliases.get(slug)
+        if current is None:
+            raise click.ClickException(f"Unknown article {slug!r}: no article has this slug.")
+        slug = current
+    cleared = learning.reset(normalized, slug or "")
+    db.session.commit()
+    scope = " and ".join(part for part in (
+        normalized and f'search "{normalized}"', slug and f"article {slug}") if part)
+    click.echo(f"Reset learning for {scope or 'every search and article'}: "
+               + (f"{_count(len(cleared), 'boost')} cleared." if cleared
+                  else "nothing was boosted."))
+    for row in cleared:
+        click.echo(f'  "{row.query}" -> {row.slug}: boosted by '
+                   f"{_count(row.readers, 'reader')} (+{row.boost:.2f})")
+
+
 @users_cli.command("create")
 @click.argument("email")
 @click.option("--name", default="", help="Display name.")
@@ -97,6 +134,7 @@ def create_user_command(email: str, name: str, role: str, organisation: str | No
 def init_app(app: Flask) -> None:
     app.cli.add_command(kb_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(search_cli)
     import portal.mailin.cli  # noqa: F401  (adds `tickets ingest-email` to tickets_cli)
     from portal.tickets.cli import tickets_cli
 

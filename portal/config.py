@@ -45,6 +45,19 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "SEARCH_CLICK_LIMIT": ("PORTAL_SEARCH_CLICK_LIMIT", "str", "120 per minute"),
     "WEBHOOK_LIMIT": ("PORTAL_WEBHOOK_LIMIT", "str", "30 per minute"),
     "SYNC_GIT_PULL": ("PORTAL_SYNC_GIT_PULL", "bool", True),
+    # Learning from readers (issue 10): an article that answered a query rises for it once
+    # MIN_READERS distinct readers (one per visitor, account or network) opened it from
+    # that query and were helped; the boost grows with the log of readers, reaching
+    # MAX_BOOST at FULL_READERS, and halves every HALF_LIFE_DAYS. Clicks older than
+    # WINDOW_DAYS are forgotten. Each worker re-reads the clicks every REFRESH_SECONDS
+    # and checks for editors' resets every CHECK_SECONDS, in the background.
+    "SEARCH_LEARN_MIN_READERS": ("PORTAL_SEARCH_LEARN_MIN_READERS", "int", 3),
+    "SEARCH_LEARN_MAX_BOOST": ("PORTAL_SEARCH_LEARN_MAX_BOOST", "float", 0.3),
+    "SEARCH_LEARN_FULL_READERS": ("PORTAL_SEARCH_LEARN_FULL_READERS", "int", 100),
+    "SEARCH_LEARN_HALF_LIFE_DAYS": ("PORTAL_SEARCH_LEARN_HALF_LIFE_DAYS", "float", 30.0),
+    "SEARCH_LEARN_WINDOW_DAYS": ("PORTAL_SEARCH_LEARN_WINDOW_DAYS", "int", 90),
+    "SEARCH_LEARN_REFRESH_SECONDS": ("PORTAL_SEARCH_LEARN_REFRESH_SECONDS", "float", 300.0),
+    "SEARCH_LEARN_CHECK_SECONDS": ("PORTAL_SEARCH_LEARN_CHECK_SECONDS", "float", 10.0),
     # Business calendar and response targets (portal/calendar/ reads these; the Contact
     # page and the policy article are checked against them). Targets: 2h, 90m, 1d; "" = none.
     "BUSINESS_TIMEZONE": ("PORTAL_BUSINESS_TIMEZONE", "str", "America/New_York"),

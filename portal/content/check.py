@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from portal.content.loader import load_tree
-from portal.content.model import Problem
-from portal.content.render import LinkContext, render_markdown
+from portal.content.model import Article, Problem
+from portal.content.render import LinkContext, TemplateTag, find_template_tags, render_markdown
+from portal.search.editorial import load_rules
 
 
 @dataclass
@@ -31,10 +32,25 @@ def _line_of(text: str, needle: str, first_line: int) -> int | None:
     return None
 
 
+def _template_problems(article: Article) -> list[Problem]:
+    """One warning per line holding template syntax that this site does not run."""
+    by_line: dict[int, list[TemplateTag]] = {}
+    for tag in find_template_tags(article.body):
+        by_line.setdefault(tag.line, []).append(tag)
+    problems = []
+    for line, tags in by_line.items():
+        more = f" (and {len(tags) - 1} more on this line)" if len(tags) > 1 else ""
+        problems.append(Problem(article.path, article.body_line + line, tags[0].message + more,
+                                "warning"))
+    return problems
+
+
 def check_folder(root: Path) -> Report:
-    """Load and render every article, collecting problems instead of stopping."""
+    """Load and render every article, and read the editors' search file, collecting
+    problems instead of stopping."""
     tree = load_tree(root)
     report = Report(articles=len(tree.articles), problems=list(tree.problems))
+    report.problems.extend(load_rules(root, tree)[1])
     def media(path: str) -> str | None:
         return f"/media/{path}" if (root / path).is_file() else None
 
@@ -59,5 +75,6 @@ def check_folder(root: Path) -> Report:
         for src in rendered.missing_images:
             line = _line_of(article.body, src, article.body_line)
             report.problems.append(Problem(article.path, line, f"missing image: {src}"))
+        report.problems.extend(_template_problems(article))
     report.problems.sort(key=lambda p: (p.path, p.line or 0))
     return report

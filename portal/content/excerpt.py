@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from portal.content.render import is_placeholder, strip_template_tags
+
 MAX_CHARS = 200
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -21,7 +23,7 @@ def excerpt(body: str, limit: int = MAX_CHARS) -> str:
     """The first paragraph of prose in Markdown, as plain text, cut at a word near `limit`."""
     paragraph: list[str] = []
     in_fence = False
-    for line in body.splitlines():
+    for line in strip_template_tags(body).splitlines():
         if _FENCE.match(line):
             in_fence = not in_fence
             if paragraph:
@@ -39,7 +41,8 @@ def excerpt(body: str, limit: int = MAX_CHARS) -> str:
     text = " ".join(paragraph)
     text = _IMAGE.sub("", text)
     text = _LINK.sub(lambda m: m.group(1) if m.group(1) is not None else m.group(2), text)
-    text = _FOOTNOTE.sub("", _TAG.sub("", text))
+    text = _FOOTNOTE.sub("", _TAG.sub(lambda m: m.group() if is_placeholder(m.group()) else "",
+                                      text))
     text = _SPACE.sub(" ", _MARKS.sub("", text)).strip()
     if len(text) <= limit:
         return text

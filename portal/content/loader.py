@@ -16,6 +16,7 @@ import yaml
 from portal.content import frontmatter
 from portal.content.excerpt import excerpt
 from portal.content.model import Article, Category, Problem
+from portal.content.render import strip_template_tags
 from portal.content.slugs import slugify
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,11 @@ class ContentTree:
 
 
 def humanize(name: str) -> str:
+    """A title from a file or folder name. A name with spaces is already a title and is kept
+    as written ("Two-step login"); a slug-style name becomes one ("reset-your-password")."""
+    name = name.strip()
+    if " " in name:
+        return name
     text = re.sub(r"[-_]+", " ", name).strip()
     return text[:1].upper() + text[1:] if text else name
 
@@ -84,14 +90,17 @@ def scan(root: Path) -> list[tuple[str, str]]:
 
 
 def signature(root: Path) -> tuple:
-    """A cheap fingerprint of the folder: changes when any article or category file does."""
+    """A cheap fingerprint of the folder: changes when any article or category file does,
+    or the editors' search file at the top (`_search.yml`, see portal.search.editorial)."""
     items = []
     if root.is_dir():
-        for folder, dirs, files in os.walk(root):
+        top = os.fspath(root)
+        for folder, dirs, files in os.walk(top):
             dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
             for name in files:
                 if (os.path.splitext(name)[1].lower() in MARKDOWN_SUFFIXES
-                        or name in CATEGORY_FILES):
+                        or name in CATEGORY_FILES
+                        or (name == "_search.yml" and folder == top)):
                     try:
                         stat = os.stat(os.path.join(folder, name))
                     except OSError:
@@ -102,11 +111,16 @@ def signature(root: Path) -> tuple:
 
 
 def _title_from_body(body: str) -> tuple[str | None, str]:
-    """First '# heading' outside code; drop it from the body when it opens the article."""
-    lines = body.splitlines(keepends=True)
+    """First '# heading' outside code; blank it out of the body when it opens the article
+    (blank, so that line numbers in the body still match the file). Template syntax such
+    as an MDX import above the heading is not content."""
+    lines = body.split("\n")
+    plain = strip_template_tags(body).split("\n")  # line for line
+    if len(plain) != len(lines):
+        plain = lines
     in_fence = False
     first_content = True
-    for index, line in enumerate(lines):
+    for index, line in enumerate(plain):
         if _FENCE.match(line):
             in_fence = not in_fence
         if in_fence:
@@ -115,9 +129,9 @@ def _title_from_body(body: str) -> tuple[str | None, str]:
         match = _HEADING.match(line)
         if match:
             title = match.group(1).strip()
-            if first_content:
-                return title, "".join(lines[:index] + lines[index + 1:])
-            return title, body
+            if first_content and title:
+                return title, "\n".join(lines[:index] + [""] + lines[index + 1:])
+            return title or None, body
         if line.strip():
             first_content = False
     return None, body

@@ -9,7 +9,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
@@ -17,6 +17,9 @@ from portal.content.history import History, file_history, read_history
 from portal.content.loader import ContentTree, ParseCache, load_tree, signature
 from portal.content.model import Article
 from portal.content.render import IMAGE_SUFFIXES, LinkContext, Rendered, render_markdown
+
+if TYPE_CHECKING:
+    from portal.search.editorial import SearchRules
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,8 @@ class ContentStore:
     The folder is fingerprinted at most every `reload_seconds`; when anything
     changed the tree and the git history are read again in one pass each.
     Rendered HTML is cached by file content, so page views never re-render.
+    The editors' search file (`_search.yml`) is read again with the tree, since
+    its promotions name articles.
     """
 
     def __init__(self, root: Path, reload_seconds: float = 2.0):
@@ -37,6 +42,7 @@ class ContentStore:
         self.reload_seconds = reload_seconds
         self._lock = threading.Lock()
         self._tree: ContentTree | None = None
+        self._rules: SearchRules | None = None
         self._signature: tuple | None = None
         self._checked_at = 0.0
         self._history: dict[str, History] = {}
@@ -63,6 +69,10 @@ class ContentStore:
             if not force and self._tree is not None and sig == self._signature:
                 return False
             tree = load_tree(self.root, self._parsed)
+            # Imported here: the search package imports portal.content in turn.
+            from portal.search.editorial import load_rules
+
+            rules, rule_problems = load_rules(self.root, tree)
             self._history = read_history(self.root)
             key = hashlib.sha256()
             for path, article in sorted(tree.by_path.items()):
@@ -71,14 +81,21 @@ class ContentStore:
                 key.update(f"{entry[0]}\0{entry[1]}\0".encode())
             self._link_key = key.hexdigest()
             self._tree = tree
+            self._rules = rules
             self._signature = sig
             self.generation += 1
-            for problem in tree.problems:
+            for problem in [*tree.problems, *rule_problems]:
                 if problem.severity == "error":
                     log.warning("content problem: %s", problem)
             return True
 
     # -- queries ---------------------------------------------------------
+    def search_rules(self) -> SearchRules:
+        """The editors' search file as read with the current tree (empty without one)."""
+        self.tree()  # reload first if the folder (or the search file) changed
+        assert self._rules is not None
+        return self._rules
+
     def history(self, article: Article) -> History:
         found = self._history.get(article.path)
         if found is not None:

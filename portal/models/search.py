@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.models.tickets import UTCDateTime
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; elsewhere these tables grow big.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
@@ -50,3 +51,20 @@ class SearchClick(db.Model):
     slug: Mapped[str] = mapped_column(String(200), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)  # 1-based rank on the results
     visitor: Mapped[str] = mapped_column(String(64))
+    # HMAC of the reader's network (SECRET_KEY, truncated): lets search learning count many
+    # visitor ids from one address as one reader without storing the address.
+    ip_hash: Mapped[str | None] = mapped_column(String(16))
+
+
+class SearchLearningReset(db.Model):
+    """An editor's reset of what search learned from readers: clicks up to `reset_at` no
+    longer count for this query (normalized; "" = every query) and article ("" = every one)."""
+
+    __tablename__ = "search_learning_reset"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    normalized: Mapped[str] = mapped_column(String(500), default="")
+    slug: Mapped[str] = mapped_column(String(200), default="")
+    reset_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"))

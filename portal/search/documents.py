@@ -6,6 +6,7 @@ import html
 import re
 
 from portal.content.model import Article
+from portal.content.render import is_placeholder, strip_template_tags
 from portal.search.engine import IndexDocument
 
 _FENCE = re.compile(r"^\s{0,3}(```+|~~~+)")
@@ -23,7 +24,8 @@ _FOOTNOTE_REF = re.compile(r"\[\^[^\]]+\]")
 _AUTOLINK = re.compile(r"<(https?://[^>\s]+|[^>\s@]+@[^>\s]+)>")
 _TAG = re.compile(r"</?[A-Za-z][^>]*>|<!--.*?-->", re.S)
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|~~)(?=\S)(.+?)(?<=\S)\1")
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# Kept as written: `code spans`, and placeholders such as <YOUR_API_KEY> (not markup).
+_VERBATIM = re.compile(r"(`+)(.+?)\1|<[A-Za-z][\w -]*>")
 _ATTR_LIST = re.compile(r"\{:?\s*[#.][^}]*\}")
 
 
@@ -45,21 +47,26 @@ def _inline(line: str) -> str:
         line = line.strip().strip("|").replace("|", " ")
     parts = []
     position = 0
-    for match in _CODE_SPAN.finditer(line):
+    for match in _VERBATIM.finditer(line):
+        if match.group(1) is None and not is_placeholder(match.group()):
+            continue  # an HTML tag: _markup drops it
         parts.append(_markup(line[position:match.start()]))
-        parts.append(match.group(2))
+        parts.append(match.group(2) if match.group(1) else match.group())
         position = match.end()
     parts.append(_markup(line[position:]))
     return "".join(parts)
 
 
 def plain_text(markdown: str) -> tuple[str, list[str]]:
-    """(text, headings): readable text for indexing and snippets, and the section titles."""
+    """(text, headings): readable text for indexing and snippets, and the section titles.
+
+    Template tags and MDX components outside code are not words of the article: they
+    go, and the text between paired ones stays."""
     out: list[str] = []
     headings: list[str] = []
     in_fence = False
     fence = ""
-    for raw in markdown.splitlines():
+    for raw in strip_template_tags(markdown).splitlines():
         match = _FENCE.match(raw)
         if match and (not in_fence or match.group(1)[0] == fence[0]):
             if in_fence:

@@ -78,6 +78,15 @@ class EngineResult:
 
 
 @dataclass(frozen=True)
+class Tuning:
+    """What the help center adds to ranking for one query, beyond the articles' text."""
+
+    vocabularies: object | None = None  # expansion.Vocabularies: synonyms, related terms
+    promoted: tuple[str, ...] = ()  # slugs the editors show first for this query, in order
+    boosts: dict[str, float] = field(default_factory=dict)  # learned from readers: slug -> boost
+
+
+@dataclass(frozen=True)
 class Suggestion:
     slug: str
     title: str
@@ -100,7 +109,7 @@ class SearchEngine(Protocol):
         """Hold the builders' lock; raises IndexBusy after `wait` seconds."""
 
     def search(self, query: UserQuery, category: str | None, offset: int,
-               limit: int) -> EngineResult:
+               limit: int, tuning: Tuning | None = None) -> EngineResult:
         """Ranked hits with snippets; raises SearchUnavailable when it cannot answer."""
 
     def suggest(self, prefix: str, limit: int) -> list[Suggestion]:

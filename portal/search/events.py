@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models.search import SearchClick, SearchEvent
+from portal.search.learning import client_ip_hash
 
 POPULAR_DAYS = 90
 POPULAR_QUERIES_KEPT = 5000
@@ -37,13 +38,19 @@ def record_search(*, query: str, normalized: str, corrected: str, category: str,
     return event
 
 
-def record_click(*, search_id: int, slug: str, position: int, visitor: str) -> bool:
-    """Record that the reader opened a result of their own search. False if it is not theirs."""
+def record_click(*, search_id: int, slug: str, position: int, visitor: str,
+                 ip_hash: str | None = None) -> bool:
+    """Record that the reader opened a result of their own search. False if it is not theirs.
+
+    `ip_hash` (see learning.ip_hash) defaults to the current request's client, so that
+    search learning can count many visitor ids from one network as one reader.
+    """
     event = db.session.get(SearchEvent, search_id)
     if event is None or event.visitor != visitor[:64]:
         return False
     db.session.add(SearchClick(search_id=search_id, slug=slug[:200],
-                               position=max(0, min(position, 10_000)), visitor=visitor[:64]))
+                               position=max(0, min(position, 10_000)), visitor=visitor[:64],
+                               ip_hash=ip_hash or client_ip_hash()))
     return True
 
 

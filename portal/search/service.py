@@ -13,7 +13,7 @@ import heapq
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from portal.content.loader import ContentTree
 from portal.content.model import Article, Category
 from portal.content.store import ContentStore
 from portal.search import indexer
+from portal.search.editorial import EMPTY_RULES
 from portal.search.engine import (
     EngineHit,
     EngineResult,
@@ -32,10 +33,13 @@ from portal.search.engine import (
     IndexCorrupt,
     IndexMissing,
     SearchEngine,
+    Tuning,
     UserQuery,
 )
 from portal.search.events import Popularity
+from portal.search.expansion import vocabularies
 from portal.search.fallback import scan_search
+from portal.search.learning import learned_boosts
 from portal.search.query import parse
 from portal.search.whoosh_engine import WhooshEngine
 
@@ -134,7 +138,7 @@ class SearchService:
             return result
         offset = (page - 1) * per_page
         path = category.path if category is not None else None
-        found, notice = self._engine_search(query, path, offset, per_page)
+        found, notice = self._engine_search(*self._tuned(query), path, offset, per_page)
         if found is None:
             hits, total = scan_search(tree.published(), query, path, offset, per_page)
             found = EngineResult(hits, total)
@@ -147,11 +151,34 @@ class SearchService:
             result.popular = self.popular_articles(tree)
         return result
 
-    def _engine_search(self, query: UserQuery, category: str | None, offset: int,
-                       limit: int) -> tuple[EngineResult | None, str | None]:
+    def _tuned(self, query: UserQuery) -> tuple[UserQuery, Tuning]:
+        """The query without the editors' ignored words, and what tunes its ranking:
+        synonyms (built-in and the editors'), promotions, and what readers taught."""
+        try:
+            rules = self.store.search_rules()
+        except Exception:
+            log.exception("could not read the editors' search file")
+            rules = EMPTY_RULES
+        stripped = rules.strip_ignored(query.normalized)
+        if stripped != query.normalized:
+            kept = set(stripped.split())
+            query = replace(query, normalized=stripped,
+                            words=tuple(w for w in query.words if w in kept))
+        return query, Tuning(vocabularies(rules), tuple(rules.promoted_for(stripped)),
+                             self.learned(stripped))
+
+    def learned(self, normalized: str) -> dict[str, float]:
+        try:
+            return learned_boosts(normalized)
+        except Exception:  # learning must never cost a reader their results
+            log.exception("could not read what readers taught search")
+            return {}
+
+    def _engine_search(self, query: UserQuery, tuning: Tuning, category: str | None,
+                       offset: int, limit: int) -> tuple[EngineResult | None, str | None]:
         for attempt in (1, 2):
             try:
-                return self.engine.search(query, category, offset, limit), None
+                return self.engine.search(query, category, offset, limit, tuning), None
             except IndexMissing:
                 if attempt == 1 and self._build_and_wait(self.build_wait):
                     continue

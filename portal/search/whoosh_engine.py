@@ -36,6 +36,7 @@ from portal.search.engine import (
     IndexDocument,
     IndexMissing,
     Suggestion,
+    Tuning,
     UserQuery,
 )
 from portal.search.generations import Generations
@@ -260,15 +261,16 @@ class WhooshEngine:
         self._finalizer()
 
     def search(self, query: UserQuery, category: str | None, offset: int,
-               limit: int) -> EngineResult:
+               limit: int, tuning: Tuning | None = None) -> EngineResult:
+        tuning = tuning or Tuning()
         with self._searching() as (searcher, generation):
-            plan = rank.plan(query, searcher, generation.vocabulary)
-            result = self._run(searcher, plan, category, offset, limit)
+            plan = rank.plan(query, searcher, generation.vocabulary, tuning.vocabularies)
+            result = self._run(searcher, plan, category, offset, limit, tuning=tuning)
             if result.total < WEAK_RESULTS and offset == 0:
                 extra = rank.loosen(query, plan, generation.vocabulary,
                                     generation.sorted_words())
                 if extra:
-                    loose = self._run(searcher, plan, category, offset, limit, extra)
+                    loose = self._run(searcher, plan, category, offset, limit, extra, tuning)
                     if loose.total > result.total:
                         loose.fuzzy = True
                         result = loose
@@ -276,8 +278,10 @@ class WhooshEngine:
             return result
 
     def _run(self, searcher: Searcher, plan: rank.Plan, category: str | None, offset: int,
-             limit: int, extra: list[tuple[str, float]] | None = None) -> EngineResult:
-        if not plan.terms and not extra:
+             limit: int, extra: list[tuple[str, float]] | None = None,
+             tuning: Tuning | None = None) -> EngineResult:
+        tuning = tuning or Tuning()
+        if not plan.terms and not extra and not tuning.promoted:
             return EngineResult([], 0)
         depth = max(rank.RERANK_DEPTH, offset + limit)
         flt = Term("category", category_token(category)) if category is not None else None
@@ -287,19 +291,22 @@ class WhooshEngine:
                                   optimize=False)
         scored = [(hit.docnum, hit.score) for hit in results]
         total = len(results)
-        stems = [t.stem for t in plan.all_terms] + [stem for stem, _ in extra or []]
+        stems = plan.evidence_stems() + [stem for stem, _ in extra or []]
         head = [d for d, _ in scored[:rank.RERANK_DEPTH]]
         evidence = rank.gather(searcher, head, stems)
         exact = set()
         if plan.exact:
             exact = set(searcher.document_numbers(title_key=plan.exact)) & set(head)
-        ordered = rank.order(plan, scored, evidence, exact)
+        boosts = _docnums(searcher, tuning.boosts)
+        ordered = rank.order(plan, scored, evidence, exact, boosts)
         if feedback.applies(plan) and not extra:
             expanded = feedback.expand(plan, searcher, ordered)
             if expanded is not None:
                 borrowed = [t.stem for t in expanded.terms if t.expansion]
                 rank.gather(searcher, head, borrowed, evidence)
-                ordered = rank.order(expanded, scored, evidence, exact)
+                ordered = rank.order(expanded, scored, evidence, exact, boosts)
+        if tuning.promoted:
+            ordered, total = _promote(searcher, ordered, total, tuning.promoted, category)
         page = ordered[offset:offset + limit]
         missing = [d for d, _ in page if d not in evidence]
         if missing:
@@ -343,3 +350,33 @@ class WhooshEngine:
             ranked.append((not starts, len(title), title.lower(), slug, title))
         ranked.sort()
         return [Suggestion(slug, title) for *_key, slug, title in ranked[:limit]]
+
+
+def _docnums(searcher: Searcher, by_slug: dict[str, float]) -> dict[int, float]:
+    found = {}
+    for slug, value in by_slug.items():
+        docnum = searcher.document_number(slug=slug)
+        if docnum is not None:
+            found[docnum] = value
+    return found
+
+
+def _promote(searcher: Searcher, ordered: list[tuple[int, float]], total: int,
+             slugs: tuple[str, ...], category: str | None) -> tuple[list[tuple[int, float]], int]:
+    """The editors' articles for this query first, in their order (within the category)."""
+    top = ordered[0][1] if ordered else 1.0
+    first: list[tuple[int, float]] = []
+    for slug in slugs:
+        docnum = searcher.document_number(slug=slug)
+        if docnum is None or any(d == docnum for d, _s in first):
+            continue
+        if category is not None:
+            chain = searcher.stored_fields(docnum).get("category", "").split(",")
+            if category_token(category) not in chain:
+                continue
+        first.append((docnum, top))
+    if not first:
+        return ordered, total
+    promoted = {d for d, _s in first}
+    rest = [(d, s) for d, s in ordered if d not in promoted]
+    return first + rest, total + len(first) - (len(ordered) - len(rest))

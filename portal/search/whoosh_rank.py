@@ -27,14 +27,18 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
-from whoosh.query import AndMaybe, Query, Term
+from whoosh.query import And, AndMaybe, Query, Term
 from whoosh.query.compound import DefaultOr as Or
 from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 
-from portal.search import synonyms
+from portal.search import english, synonyms
 from portal.search.engine import UserQuery
+from portal.search.expansion import Vocabularies
+from portal.search.query import WORD
 from portal.search.spelling import Vocabulary
+from portal.search.whoosh_compounds import compound_alternatives
+from portal.search.whoosh_correct import correct
 from portal.search.whoosh_schema import ANALYZER, FIELD_WEIGHTS, exact_key, make_schema
 
 # Words that make a question a question but say nothing about the topic (the last line:
@@ -48,7 +52,6 @@ cannot cant couldnt didnt doesnt dont hasnt havent isnt wasnt werent wont wouldn
 """.split())
 
 MAX_CORRECTIONS = 6  # unknown words looked up per query (a pasted log has hundreds)
-MAX_DEEP_CORRECTIONS = 2  # of which this many also two edits away
 COMMON_SHARE = 0.3  # a term in more than this share of articles is "common"
 COMMON_MIN_DOCS = 200  # ...only in indexes at least this big
 # Candidates come from all the text at once plus the title: two posting lists per word
@@ -63,6 +66,9 @@ TITLE_MATCH = 0.5  # bonus for the query's words in the title (idf-weighted shar
 PHRASE = 0.5  # bonus for each quoted phrase found as typed
 PROXIMITY_WINDOW = 8
 MAX_COUNTED_WORDS = 100
+COMPOUND = 1.0  # "warm-up" for "warmup": the same word
+SYNONYM_DF = 0.8  # a term's rarity is its synonyms' too (a word no article uses is no rarer)
+DESCRIBED = 1.0  # coverage counts what the title, tags, summary and headings say
 BM25_K1 = 1.2
 BM25_B = 0.75
 
@@ -78,6 +84,13 @@ class PlannedTerm:
     idf: float
     count: float = 1.0  # times the query says it (in any form): "flow ... flows" counts twice
     expansion: bool = False  # added by feedback, not typed
+    # Other ways of saying it (synonyms, related terms): stems of each, with a weight.
+    alternatives: tuple[tuple[tuple[str, ...], float], ...] = ()
+
+    def matches(self, stems: set[str] | dict) -> bool:
+        """True when the stem, or every stem of one of its alternatives, is among these."""
+        return self.stem in stems or any(all(s in stems for s in alt)
+                                         for alt, _w in self.alternatives)
 
 
 @dataclass
@@ -93,31 +106,26 @@ class Plan:
     def all_terms(self) -> list[PlannedTerm]:
         return self.terms + self.common
 
+    def evidence_stems(self) -> list[str]:
+        """Every stem whose postings ranking reads: the terms' and their alternatives'."""
+        stems = {t.stem: None for t in self.all_terms}
+        for term in self.all_terms:
+            stems.update((s, None) for alt, _w in term.alternatives for s in alt)
+        return list(stems)
+
 
 def stems_of(word: str) -> list[str]:
     return [token.text for token in ANALYZER(word)]
 
 
-def _indexed(reader, word: str) -> bool:
-    """True when the word, once stemmed, occurs in the index ("closures" -> "closur")."""
-    stems = stems_of(word)
-    return not stems or any(reader.doc_frequency(f, s) for s in stems for f in FIELD_WEIGHTS)
-
-
-def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary) -> Plan:
-    corrections: dict[str, str] = {}
-    words: list[str] = []
+def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary,
+         vocabularies: Vocabularies | None = None) -> Plan:
     reader = searcher.reader()
-    attempts = 0
-    for word in query.words:
-        if (attempts < MAX_CORRECTIONS and word not in QUESTION_WORDS
-                and word not in vocabulary and not _indexed(reader, word)):
-            attempts += 1
-            fixed = vocabulary.correct(word, deep=attempts <= MAX_DEEP_CORRECTIONS)
-            if fixed:
-                corrections[word] = fixed
-                word = fixed
-        words.append(word)
+    suspects = [w for w in query.words
+                if w not in QUESTION_WORDS and w.isalpha() and w not in vocabulary
+                and w not in synonyms.SINGLE and not english.is_common(w)][:MAX_CORRECTIONS]
+    corrections, unfixed = correct(query, suspects, searcher, vocabulary, QUESTION_WORDS)
+    words = [corrections.get(w, w) for w in query.words]
     # "log in" and "sign in" are one word from here on (as they are in the index).
     sequence = synonyms.merge(corrections.get(w, w)
                               for w in query.normalized.split()[:MAX_COUNTED_WORDS])
@@ -128,11 +136,15 @@ def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary) -> Plan:
     said = set(chosen)
     counts = Counter(s for w in sequence if w in said for s in stems_of(w))
     total = max(searcher.doc_count(), 1)
+    alternatives = _alternatives(sequence, said, vocabularies, searcher, vocabulary)
     planned, common = [], []
     for stem in stems:
-        df = max(reader.doc_frequency(f, stem) for f in FIELD_WEIGHTS)
+        alts = tuple(alternatives.get(stem, {}).items())
+        df = max([reader.doc_frequency("anytext", stem)]
+                 + [min(reader.doc_frequency("anytext", s) for s in alt) for alt, w in alts
+                    if w >= SYNONYM_DF])
         term = PlannedTerm(stem, math.log(1 + (total - df + 0.5) / (df + 0.5)),
-                           max(1, counts[stem]))
+                           max(1, counts[stem]), alternatives=alts)
         is_common = total >= COMMON_MIN_DOCS and df > COMMON_SHARE * total
         (common if is_common else planned).append(term)
     if not planned:
@@ -144,8 +156,11 @@ def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary) -> Plan:
         if len(phrase_stems) > 1:
             phrases.append(phrase_stems)
     corrected = None
-    if corrections:
-        corrected = " ".join(corrections.get(w, w) for w in query.normalized.split())
+    # Offer "Did you mean" only when it fixes every misspelt word: half a correction
+    # ("password resett") reads as if the portal knew no better.
+    if corrections and not unfixed:
+        corrected = WORD.sub(lambda m: corrections.get(m.group(0).lower(), m.group(0)),
+                             query.text)
     return Plan(planned, common, phrases, exact_key(" ".join(words)), corrected, corrections)
 
 
@@ -153,13 +168,52 @@ def _term_group(stem: str, boost: float = 1.0) -> Query:
     return Or([Term(f, stem, boost=w * boost) for f, w in CANDIDATE_FIELDS.items()])
 
 
+def _alternatives(sequence: list[str], said: set[str], vocabularies: Vocabularies | None,
+                  searcher: Searcher, vocabulary: Vocabulary,
+                  ) -> dict[str, dict[tuple[str, ...], float]]:
+    """For each stem of the query's chosen words, the other ways of saying it, as stems:
+    synonyms and related terms, and the same compound written together or apart."""
+    found: dict[str, dict[tuple[str, ...], float]] = {}
+    others = [(start, size, stems, COMPOUND)
+              for start, size, stems in compound_alternatives(sequence, searcher, vocabulary,
+                                                              stems_of)]
+    if vocabularies is not None:
+        others += [(alt.start, alt.size, tuple(s for w in alt.words for s in stems_of(w)),
+                    alt.weight) for alt in vocabularies.alternatives(sequence)]
+    for start, size, alt_stems, weight in others:
+        if not alt_stems:
+            continue
+        for word in sequence[start:start + size]:
+            if word not in said:
+                continue
+            for stem in stems_of(word):
+                if stem in alt_stems:
+                    continue
+                known = found.setdefault(stem, {})
+                known[alt_stems] = max(known.get(alt_stems, 0.0), weight)
+    return found
+
+
+def _alternative_group(stems: tuple[str, ...], boost: float) -> Query:
+    if len(stems) == 1:
+        return _term_group(stems[0], boost)
+    return And([_term_group(s, boost) for s in stems])
+
+
+def _concept_group(term: PlannedTerm) -> Query:
+    if not term.alternatives:
+        return _term_group(term.stem)
+    return Or([_term_group(term.stem)]
+              + [_alternative_group(alt, w) for alt, w in term.alternatives])
+
+
 def candidate_query(p: Plan, extra: list[tuple[str, float]] | None = None) -> Query:
     """BM25F over the weighted fields; common terms only score, never match alone."""
-    groups = [_term_group(t.stem) for t in p.terms]
+    groups = [_concept_group(t) for t in p.terms]
     groups += [_term_group(stem, boost) for stem, boost in (extra or [])]
     main: Query = Or(groups)
     if p.common:
-        main = AndMaybe(main, Or([_term_group(t.stem) for t in p.common]))
+        main = AndMaybe(main, Or([_concept_group(t) for t in p.common]))
     return main
 
 
@@ -168,6 +222,7 @@ class Evidence:
     """Where the query's terms occur in one article."""
 
     present: set[str] = field(default_factory=set)
+    described: set[str] = field(default_factory=set)  # in the title, tags, summary or headings
     weighted_tf: dict[str, float] = field(default_factory=dict)  # length-normalised, BM25F
     # Raw posting values, decoded only when needed (most candidates never are).
     title_raw: dict[str, bytes] = field(default_factory=dict)
@@ -246,6 +301,8 @@ def gather(searcher: Searcher, docnums: list[int], stems: list[str],
                         continue
                     found = evidence[docnum + offset]
                     found.present.add(stem)
+                    if fieldname != "body":
+                        found.described.add(stem)
                     norm = norms.get(docnum)
                     if norm is None:
                         length = reader.doc_field_length(docnum, fieldname, 0) or 1
@@ -261,8 +318,11 @@ def gather(searcher: Searcher, docnums: list[int], stems: list[str],
 
 def bm25f(p: Plan, found: Evidence) -> float:
     score = 0.0
+    tfs = found.weighted_tf
     for term in p.all_terms:
-        tf = found.weighted_tf.get(term.stem)
+        tf = tfs.get(term.stem, 0.0)
+        for alt, weight in term.alternatives:
+            tf += weight * min(tfs.get(s, 0.0) for s in alt)
         if tf:
             score += term.count * term.idf * tf / (BM25_K1 + tf)
     return score
@@ -301,10 +361,12 @@ def _has_phrase(found: Evidence, stems: list[str]) -> bool:
 def rerank_score(p: Plan, relevance: float, top: float, found: Evidence) -> float:
     terms = [t for t in p.all_terms if not t.expansion]
     weight = sum(t.idf for t in terms) or 1.0
-    covered = sum(t.idf for t in terms if t.stem in found.present) / weight
+    covered = sum(t.idf for t in terms if t.matches(found.present)) / weight
+    described = sum(t.idf for t in terms if t.matches(found.described)) / weight
+    covered = (1 - DESCRIBED) * covered + DESCRIBED * described
     strength = COORDINATION * min(1.0, SHORT_QUERY / len(terms)) if terms else 0.0
     score = (relevance / top) * (1 - strength + strength * covered ** COVERAGE_POWER)
-    ordered = [t for t in terms if t.stem in found.present]
+    ordered = [t for t in terms if t.stem in found.present]  # proximity of the typed words
     if len(ordered) > 1:
         pairs = list(zip(ordered, ordered[1:], strict=False))
         near = 0.0
@@ -314,7 +376,7 @@ def rerank_score(p: Plan, relevance: float, top: float, found: Evidence) -> floa
             near += (left.idf + right.idf) * max(_closeness(lb, rb), _closeness(lt, rt))
         score += PROXIMITY * near / (2 * weight)
     if TITLE_MATCH:
-        in_title = sum(t.idf for t in terms if t.stem in found.title_raw) / weight
+        in_title = sum(t.idf for t in terms if t.matches(found.title_raw)) / weight
         score += TITLE_MATCH * in_title ** 2
     if p.phrases:
         score += PHRASE * sum(_has_phrase(found, s) for s in p.phrases) / len(p.phrases)
@@ -324,6 +386,9 @@ def rerank_score(p: Plan, relevance: float, top: float, found: Evidence) -> floa
 def spans_for(p: Plan, found: Evidence) -> list[tuple[int, int, str, float]]:
     """Character spans to highlight: the query's own words, not feedback terms."""
     idf = {t.stem: t.idf for t in p.all_terms if not t.expansion}
+    for term in p.all_terms:
+        for alt, _w in term.alternatives:
+            idf.update((s, term.idf) for s in alt if s not in idf)
     spans = []
     for stem in found.body_raw:
         if stem not in idf:
@@ -370,13 +435,15 @@ def loosen(query: UserQuery, p: Plan, vocabulary: Vocabulary,
 
 
 def order(p: Plan, scored: list[tuple[int, float]], evidence: dict[int, Evidence],
-          exact: set[int]) -> list[tuple[int, float]]:
+          exact: set[int], boosts: dict[int, float] | None = None) -> list[tuple[int, float]]:
     """Rerank the candidates (docnum, base score) that have evidence; keep the rest after."""
     if not scored:
         return []
     relevance = {d: bm25f(p, evidence[d]) for d, _s in scored if d in evidence}
     top = max(relevance.values(), default=0.0) or 1.0
-    head = [(d, rerank_score(p, relevance[d], top, evidence[d])) for d in relevance]
+    boosts = boosts or {}
+    head = [(d, rerank_score(p, relevance[d], top, evidence[d]) + boosts.get(d, 0.0))
+            for d in relevance]
     base_top = max(score for _d, score in scored) or 1.0
     tail = [(d, s / base_top) for d, s in scored if d not in evidence]
     head.sort(key=lambda item: (item[0] not in exact, -item[1]))

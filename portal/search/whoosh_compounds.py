@@ -1,0 +1,59 @@
+"""Words written together or apart: "warmup" and "warm-up", "web hook" and "webhook".
+
+Readers and writers disagree about compounds, and no stemmer joins or splits
+them. A query word that the articles also write as two adjacent words gets
+that pair as an alternative, and two adjacent query words that the articles
+write as one get that word. A split is only offered when the articles really
+use the pair side by side, so "password" never becomes "pass word".
+"""
+
+from __future__ import annotations
+
+from whoosh.query import Or, Phrase
+from whoosh.searching import Searcher
+
+from portal.search.spelling import Vocabulary
+
+MIN_WORD = 6  # shorter words are rarely compounds
+MIN_PART = 3
+PARTICLES = frozenset({"up", "out", "off", "down", "back", "over"})  # "warmup", "signout"
+MAX_SPLITS = 3  # attested pairs looked up per word
+MAX_WORDS = 8  # words of a long query examined
+
+
+def compound_alternatives(sequence: list[str], searcher: Searcher, vocabulary: Vocabulary,
+                          stems_of) -> list[tuple[int, int, tuple[str, ...]]]:
+    """(start, size, stems) for each word of `sequence` the articles write otherwise."""
+    known = vocabulary.counts
+    found: list[tuple[int, int, tuple[str, ...]]] = []
+    for index, word in enumerate(sequence[:MAX_WORDS]):
+        if not word.isalpha():
+            continue
+        if len(word) >= MIN_WORD:
+            tried = 0
+            for cut in range(2, len(word) - 1):
+                left, right = word[:cut], word[cut:]
+                if not (_part(left, known) and _part(right, known)):
+                    continue
+                tried += 1
+                stems = stems_of(left) + stems_of(right)
+                if len(stems) == 2 and _attested(searcher, stems):
+                    found.append((index, 1, tuple(stems)))
+                    break
+                if tried >= MAX_SPLITS:
+                    break
+        following = sequence[index + 1] if index + 1 < len(sequence) else ""
+        if following.isalpha() and word + following in known:
+            joined = stems_of(word + following)
+            if len(joined) == 1:
+                found.append((index, 2, (joined[0],)))
+    return found
+
+
+def _part(text: str, known: dict[str, int]) -> bool:
+    return text in PARTICLES or (len(text) >= MIN_PART and text in known)
+
+
+def _attested(searcher: Searcher, stems: list[str]) -> bool:
+    phrase = Or([Phrase(f, stems) for f in ("title", "body")])
+    return any(True for _ in searcher.docs_for_query(phrase))
