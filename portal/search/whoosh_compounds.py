@@ -19,17 +19,22 @@ MIN_PART = 3
 PARTICLES = frozenset({"up", "out", "off", "down", "back", "over"})  # "warmup", "signout"
 MAX_SPLITS = 3  # attested pairs looked up per word
 MAX_WORDS = 8  # words of a long query examined
+RARE_DOCS = 20  # a word used by at most this many articles (or this share) may be split
+RARE_SHARE = 0.01
 
 
 def compound_alternatives(sequence: list[str], searcher: Searcher, vocabulary: Vocabulary,
                           stems_of) -> list[tuple[int, int, tuple[str, ...]]]:
     """(start, size, stems) for each word of `sequence` the articles write otherwise."""
     known = vocabulary.counts
+    rare = RARE_SHARE * searcher.doc_count()
     found: list[tuple[int, int, tuple[str, ...]]] = []
     for index, word in enumerate(sequence[:MAX_WORDS]):
         if not word.isalpha():
             continue
-        if len(word) >= MIN_WORD:
+        # Only words few articles use are worth splitting: a common word is already
+        # found as typed (and phrase lookups for common words are what cost).
+        if len(word) >= MIN_WORD and known.get(word, 0) <= max(RARE_DOCS, rare):
             tried = 0
             for cut in range(2, len(word) - 1):
                 left, right = word[:cut], word[cut:]
