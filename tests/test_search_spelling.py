@@ -14,6 +14,9 @@ ARTICLES = {
     "account/reset-password.md": "---\ntitle: Reset your password\n---\n"
                                  "Use the reset link on the sign-in page to choose a new "
                                  "password.\n",
+    "dev/rest-api.md": "---\ntitle: The REST API\n---\n"
+                       "The REST API answers in JSON. Rest assured: every REST call is "
+                       "logged, and the rest of the calls are listed below.\n",
     "media/photos.md": "---\ntitle: Add photos to a ticket\n---\n"
                        "Attach photos and screenshots so an agent can see the problem.\n",
     "tools/sink-server.md": "---\ntitle: Test with a sink server\n---\n"

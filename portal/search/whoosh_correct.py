@@ -32,26 +32,33 @@ def correct(query: UserQuery, suspects: list[str], searcher: Searcher, vocabular
     "sinc server" means "sink", "custom traking domain" means "tracking".
     """
     reader = searcher.reader()
+    ranked = {word: vocabulary.ranked(word, deep=number < MAX_DEEP_CORRECTIONS)
+              for number, word in enumerate(suspects)}
+    # Misspelt neighbours stand for their likeliest correction while the others are
+    # chosen: in "pasword resett", "password" is what decides between "reset" and "rest".
+    first = {word: found[0][0] for word, found in ranked.items() if found}
+    sequence = [first.get(w, w) for w in query.normalized.split()[:MAX_COUNTED_WORDS]
+                if w not in question_words and stems_of(w)]
+    unsure = {first.get(w, w) for w in suspects if len(ranked[w]) > 1 or w not in first}
     corrections: dict[str, str] = {}
     unfixed: list[str] = []
-    sequence = [w for w in query.normalized.split()[:MAX_COUNTED_WORDS]
-                if w not in question_words and stems_of(w)]
-    others = [s for w in dict.fromkeys(sequence) if w not in suspects for s in stems_of(w)]
-    context: list[set[int]] | None = None
-    for number, word in enumerate(suspects):
-        ranked = vocabulary.ranked(word, deep=number < MAX_DEEP_CORRECTIONS)
-        if len(ranked) > 1 and others:
-            if context is None:
-                context = [docs for docs in (_documents(reader, s) for s in others) if docs]
-            ranked = _in_context(searcher, ranked, context, _neighbours(sequence, word, suspects))
-        if ranked:
-            corrections[word] = ranked[0][0]
+    for word in suspects:
+        found = ranked[word]
+        if len(found) > 1:
+            typed = first[word]
+            others = [s for w in dict.fromkeys(sequence) if w != typed for s in stems_of(w)]
+            context = [docs for docs in (_documents(reader, s) for s in others) if docs]
+            neighbours = _neighbours(sequence, typed, unsure - {typed})
+            if context or neighbours:
+                found = _in_context(searcher, found, context, neighbours)
+        if found:
+            corrections[word] = found[0][0]
         elif not indexed(reader, word):
             unfixed.append(word)
     return corrections, unfixed
 
 
-def _neighbours(sequence: list[str], word: str, suspects: list[str]) -> list[tuple[str, bool]]:
+def _neighbours(sequence: list[str], word: str, suspects: set[str]) -> list[tuple[str, bool]]:
     """(neighbouring word, whether it comes first) around each place the word is typed."""
     found = []
     for i, typed in enumerate(sequence):
