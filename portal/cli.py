@@ -84,11 +84,10 @@ def reset_learning_command(query: str | None, slug: str | None) -> None:
     from portal.content import get_store
     from portal.extensions import db
     from portal.search import learning
-    from portal.search.query import normalize
 
     normalized = ""
     if query is not None:
-        normalized = normalize(query)
+        normalized = learning.query_key(query)
         if not normalized:
             raise click.ClickException(f"--query {query!r} has no words to reset.")
     if slug is not None:

@@ -273,6 +273,17 @@ def test_a_reader_who_answered_no_does_not_count(app, make_user):
     assert learned(app)[ARTICLE].readers == 2
 
 
+def test_the_editors_ignored_words_do_not_split_what_readers_taught(make_app, write_articles,
+                                                                   make_user):
+    folder = write_articles(ARTICLES | {"_search.yml": "ignore:\n  - please help\n"})
+    app = make_app(ARTICLES_DIR=folder, FEEDBACK_MIN_SECONDS=0.0)
+    indexer.build(get_service(app).engine, folder)
+    helpful_readers(app, make_user, 2, query="please help reset password")
+    helpful_readers(app, make_user, 1)
+    assert list(boosts(app)) == [ARTICLE]  # looked up the way the ranking does
+    assert learned(app)[ARTICLE].readers == 3
+
+
 def test_learned_boosts_never_waits_for_the_database(app, make_user):
     helpful_readers(app, make_user, 3)
     with app.app_context():

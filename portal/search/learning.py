@@ -42,7 +42,7 @@ from portal.search.learning_rules import (
 from portal.search.query import normalize
 
 __all__ = ["LearnedBoost", "Policy", "client_ip_hash", "compute", "ip_hash", "learned_boosts",
-           "refresh", "reset", "wait_for_refresh"]
+           "query_key", "refresh", "reset", "wait_for_refresh"]
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,9 @@ _IP_PURPOSE = b"portal.search.learning.network\x00"
 
 
 def learned_boosts(normalized_query: str) -> dict[str, float]:
-    """slug -> boost (0 < boost <= SEARCH_LEARN_MAX_BOOST) for this query; {} when nothing
-    was learned, while this worker is still learning, or on any error."""
+    """slug -> boost (0 < boost <= SEARCH_LEARN_MAX_BOOST) for this query (normalized, the
+    editors' ignored words taken out: see query_key); {} when nothing was learned, while
+    this worker is still learning, or on any error."""
     try:
         if not normalized_query:
             return {}
@@ -144,9 +145,9 @@ def _evidence(conn, policy: Policy, now: datetime) -> Evidence:
                SearchLearningReset.reset_at)
         .where(SearchLearningReset.reset_at >= since))]
     start = max([since] + [at for q, s, at in resets if not q and not s])
-    current = _current_slug()
+    current, key = _current_slug(), _query_key()
     clicks = [
-        Click(at if at.tzinfo else at.replace(tzinfo=UTC), query, current(slug), visitor,
+        Click(at if at.tzinfo else at.replace(tzinfo=UTC), key(query), current(slug), visitor,
               network, user_id)
         for at, query, slug, visitor, network, user_id in conn.execute(
             select(SearchClick.created_at, SearchEvent.normalized, SearchClick.slug,
@@ -165,7 +166,7 @@ def _evidence(conn, policy: Policy, now: datetime) -> Evidence:
         .where(FeedbackVote.user_id.is_not(None)))}
     tickets = [
         TicketTrail(_aware(at), requester,
-                    frozenset(normalize(q) for q in searches or [] if isinstance(q, str)),
+                    frozenset(key(normalize(q)) for q in searches or [] if isinstance(q, str)),
                     frozenset(current(s) for s in viewed or [] if isinstance(s, str)))
         for at, requester, searches, viewed in conn.execute(
             select(Ticket.created_at, Ticket.requester_id, Ticket.searches,
@@ -191,6 +192,29 @@ def _current_slug() -> Callable[[str], str]:
         return found
 
     return current
+
+
+def query_key(text: str) -> str:
+    """The key learned boosts are kept under for what a reader typed: its normalized form
+    without the editors' ignored words, as the ranking looks them up."""
+    return _query_key()(normalize(text))
+
+
+def _query_key() -> Callable[[str], str]:
+    try:
+        rules = get_store().search_rules()
+    except Exception:  # learning must not depend on the editors' file being readable
+        log.exception("could not read the editors' ignored words")
+        return lambda query: query
+    known: dict[str, str] = {}
+
+    def key(query: str) -> str:
+        found = known.get(query)
+        if found is None:
+            found = known[query] = rules.strip_ignored(query)
+        return found
+
+    return key
 
 
 def _reset_version(conn) -> tuple[int, int]:

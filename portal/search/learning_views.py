@@ -14,7 +14,6 @@ from portal.content import get_store
 from portal.extensions import db
 from portal.feedback.views import editor_required
 from portal.search import learning
-from portal.search.query import normalize
 
 bp = Blueprint("search_learning", __name__, url_prefix="/search/learning")
 
@@ -34,7 +33,7 @@ def overview():
 @bp.post("/reset")
 @editor_required
 def reset_one():
-    query = normalize(request.form.get("query", "", type=str))
+    query = learning.query_key(request.form.get("query", "", type=str))
     slug = request.form.get("slug", "", type=str).strip()[:200]
     if not query or not slug:
         abort(400)
