@@ -163,3 +163,18 @@ def write_articles(tmp_path: Path) -> Callable[[dict[str, str]], Path]:
         return root
 
     return factory
+
+
+@pytest.fixture
+def searchable_app(make_app, write_articles) -> Callable[[dict[str, str]], Flask]:
+    """searchable_app({"cat/name.md": "text"}): an app on those articles, index built."""
+    from portal.search import indexer
+    from portal.search.service import get_service
+
+    def factory(files: dict[str, str]) -> Flask:
+        folder = write_articles(files)
+        app = make_app(ARTICLES_DIR=folder)
+        indexer.build(get_service(app).engine, folder)
+        return app
+
+    return factory

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from portal.content.loader import load_tree
-from portal.search import english, indexer
+from portal.search import english
 from portal.search.service import get_service
 from portal.search.spelling import Vocabulary, document_words
 from tests.conftest import SAMPLE_ARTICLES
@@ -32,11 +32,8 @@ ARTICLES = {
 
 
 @pytest.fixture
-def app(make_app, write_articles):
-    folder = write_articles(ARTICLES)
-    app = make_app(ARTICLES_DIR=folder)
-    indexer.build(get_service(app).engine, folder)
-    return app
+def app(searchable_app):
+    return searchable_app(ARTICLES)
 
 
 def search(app, text: str):

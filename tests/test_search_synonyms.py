@@ -23,11 +23,8 @@ ARTICLES = {
 
 
 @pytest.fixture
-def app(make_app, write_articles):
-    folder = write_articles(ARTICLES)
-    app = make_app(ARTICLES_DIR=folder)
-    indexer.build(get_service(app).engine, folder)
-    return app
+def app(searchable_app):
+    return searchable_app(ARTICLES)
 
 
 def slugs_for(app, query: str) -> list[str]:

@@ -3,9 +3,10 @@ and full questions that should find the short article that answers them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from portal.search import indexer
 from portal.search.editorial import parse_rules
 from portal.search.expansion import BUILTIN_FILE, builtin_rules
 from portal.search.service import get_service
@@ -36,12 +37,8 @@ ARTICLES = {
 
 
 @pytest.fixture
-def app(make_app, write_articles):
-    folder = write_articles(ARTICLES)
-    app = make_app(ARTICLES_DIR=folder)
-    indexer.build(get_service(app).engine, folder)
-    app.config["TEST_FOLDER"] = folder
-    return app
+def app(searchable_app):
+    return searchable_app(ARTICLES)
 
 
 def slugs(app, text: str) -> list[str]:
@@ -91,7 +88,7 @@ def test_a_full_question_finds_the_short_answer_before_a_glossary(app, query):
 
 
 def write_rules(app, text: str) -> None:
-    (app.config["TEST_FOLDER"] / "_search.yml").write_text(text, encoding="utf-8")
+    (Path(app.config["ARTICLES_DIR"]) / "_search.yml").write_text(text, encoding="utf-8")
     with app.app_context():
         from portal.content import get_store
         get_store(app).refresh(force=True)

@@ -34,6 +34,7 @@ LOCAL_PRIOR = 2.0  # prior = 2 + log10(1 + articles using it) + 0.3 * English Zi
 ENGLISH_WEIGHT = 0.3
 FUNCTION_WORD_ZIPF = 6.0  # "the", "one", "and": never what a misspelt keyword meant
 MARGIN = 0.2  # a correction must beat the word as typed by this much
+ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MAX_CANDIDATES = 5
 ENGLISH_CANDIDATE_ZIPF = 3.5  # corrections outside the articles only aim at common words
 INFLECTIONS = ("s", "es", "ed", "d", "ing", "er", "ers", "ly", "'s")
@@ -77,14 +78,7 @@ class Vocabulary:
 
     # -- corrections -------------------------------------------------------
     def _edits(self, word: str) -> set[str]:
-        splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
-        edits = {a + b[1:] for a, b in splits if b}
-        edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-        for char in self.alphabet:
-            edits |= {a + char + b[1:] for a, b in splits if b}
-            edits |= {a + char + b for a, b in splits}
-        edits.discard(word)
-        return edits
+        return one_edit(word, self.alphabet)
 
     def _by_shape(self) -> dict[tuple[str, int], list[str]]:
         """Words grouped by first letter and length (built on first need)."""
@@ -211,18 +205,19 @@ def is_inflection(word: str, other: str) -> bool:
 def english_edits(word: str) -> list[tuple[str, float]]:
     """Common English words one edit away (a-z), with the cost of the mistake."""
     found = []
-    for candidate in _ascii_edits(word):
+    for candidate in one_edit(word, ASCII_LETTERS):
         if english.zipf(candidate) >= ENGLISH_CANDIDATE_ZIPF:
             cost = ONE_EDIT + (FIRST_LETTER if candidate[:1] != word[:1] else 0.0)
             found.append((candidate, cost))
     return found
 
 
-def _ascii_edits(word: str) -> set[str]:
+def one_edit(word: str, alphabet: str) -> set[str]:
+    """Every string one deletion, transposition, substitution or insertion away."""
     splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
     edits = {a + b[1:] for a, b in splits if b}
     edits |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
-    for char in "abcdefghijklmnopqrstuvwxyz":
+    for char in alphabet:
         edits |= {a + char + b[1:] for a, b in splits if b}
         edits |= {a + char + b for a, b in splits}
     edits.discard(word)

@@ -13,6 +13,7 @@ from whoosh.query import Or, Phrase
 from whoosh.searching import Searcher
 
 from portal.search.spelling import Vocabulary
+from portal.search.whoosh_schema import stems_of
 
 MIN_WORD = 6  # shorter words are rarely compounds
 MIN_PART = 3
@@ -24,7 +25,7 @@ RARE_SHARE = 0.01
 
 
 def compound_alternatives(sequence: list[str], searcher: Searcher, vocabulary: Vocabulary,
-                          stems_of) -> list[tuple[int, int, tuple[str, ...]]]:
+                          ) -> list[tuple[int, int, tuple[str, ...]]]:
     """(start, size, stems) for each word of `sequence` the articles write otherwise."""
     known = vocabulary.counts
     rare = RARE_SHARE * searcher.doc_count()

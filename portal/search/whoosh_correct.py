@@ -15,6 +15,7 @@ from whoosh.searching import Searcher
 
 from portal.search.engine import UserQuery
 from portal.search.spelling import Vocabulary
+from portal.search.whoosh_schema import stems_of
 
 MAX_DEEP_CORRECTIONS = 2  # of the corrected words, this many also two edits away
 CONTEXT = 1.0  # weight of "found with the query's other words" in choosing a correction
@@ -115,12 +116,6 @@ def _in_context(searcher: Searcher, ranked: list[tuple[str, float]], context: li
         rescored.append((candidate, score))
     rescored.sort(key=lambda item: -item[1])
     return rescored
-
-
-def stems_of(word: str) -> list[str]:
-    from portal.search.whoosh_schema import ANALYZER
-
-    return [token.text for token in ANALYZER(word)]
 
 
 def indexed(reader, word: str) -> bool:

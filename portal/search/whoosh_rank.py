@@ -39,7 +39,7 @@ from portal.search.query import WORD
 from portal.search.spelling import Vocabulary
 from portal.search.whoosh_compounds import compound_alternatives
 from portal.search.whoosh_correct import correct
-from portal.search.whoosh_schema import ANALYZER, FIELD_WEIGHTS, exact_key, make_schema
+from portal.search.whoosh_schema import FIELD_WEIGHTS, exact_key, make_schema, stems_of
 
 # Words that make a question a question but say nothing about the topic (the last line:
 # negations typed without an apostrophe; "can't" is cut into "can" and "t").
@@ -114,10 +114,6 @@ class Plan:
         return list(stems)
 
 
-def stems_of(word: str) -> list[str]:
-    return [token.text for token in ANALYZER(word)]
-
-
 def plan(query: UserQuery, searcher: Searcher, vocabulary: Vocabulary,
          vocabularies: Vocabularies | None = None) -> Plan:
     reader = searcher.reader()
@@ -175,8 +171,7 @@ def _alternatives(sequence: list[str], said: set[str], vocabularies: Vocabularie
     synonyms and related terms, and the same compound written together or apart."""
     found: dict[str, dict[tuple[str, ...], float]] = {}
     others = [(start, size, stems, COMPOUND)
-              for start, size, stems in compound_alternatives(sequence, searcher, vocabulary,
-                                                              stems_of)]
+              for start, size, stems in compound_alternatives(sequence, searcher, vocabulary)]
     if vocabularies is not None:
         others += [(alt.start, alt.size, tuple(s for w in alt.words for s in stems_of(w)),
                     alt.weight) for alt in vocabularies.alternatives(sequence)]

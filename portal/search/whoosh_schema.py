@@ -27,6 +27,11 @@ FIELD_WEIGHTS: dict[str, float] = {
 POSITION_FIELDS = ("title", "body")  # positions kept for phrase and proximity bonuses
 
 
+def stems_of(text: str) -> list[str]:
+    """The index's terms for some text: what a query word is looked up as."""
+    return [token.text for token in ANALYZER(text)]
+
+
 def make_schema() -> Schema:
     return Schema(
         slug=ID(stored=True, unique=True),
