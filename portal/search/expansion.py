@@ -10,6 +10,7 @@ alternative match the word the reader typed (see whoosh_rank.py).
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from importlib.resources import files
@@ -78,7 +79,12 @@ class Vocabularies:
 
 
 def _key(words) -> tuple[str, ...]:
-    return tuple(porter_stem(w) for w in words)
+    return tuple(_stem(w) for w in words)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    return porter_stem(word)
 
 
 _lock = threading.Lock()

@@ -164,15 +164,9 @@ class SearchService:
             kept = set(stripped.split())
             query = replace(query, normalized=stripped,
                             words=tuple(w for w in query.words if w in kept))
+        # learned_boosts never raises: a database error means no boosts, logged there.
         return query, Tuning(vocabularies(rules), tuple(rules.promoted_for(stripped)),
-                             self.learned(stripped))
-
-    def learned(self, normalized: str) -> dict[str, float]:
-        try:
-            return learned_boosts(normalized)
-        except Exception:  # learning must never cost a reader their results
-            log.exception("could not read what readers taught search")
-            return {}
+                             learned_boosts(stripped))
 
     def _engine_search(self, query: UserQuery, tuning: Tuning, category: str | None,
                        offset: int, limit: int) -> tuple[EngineResult | None, str | None]:

@@ -58,6 +58,9 @@ class Vocabulary:
         self._shapes: dict[tuple[str, int], list[str]] | None = None
         self._top: list[tuple[str, int]] | None = None
         self._sound_groups: dict[str, list[str]] | None = None
+        # Answers derived from this generation's words, kept by the modules that work
+        # them out (e.g. how the articles split a compound): valid as long as it is.
+        self.memo: dict = {}
 
     @property
     def alphabet(self) -> str:
