@@ -19,6 +19,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=(config or {}).get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
     )
     app.config.update(load_settings(app.instance_path, config))
+    from portal.body_limits import LimitedRequest
+
+    app.request_class = LimitedRequest
 
     from portal import cli, errors, web
     from portal.content import store

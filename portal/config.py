@@ -27,8 +27,25 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "RATELIMIT_STORAGE_URI": ("PORTAL_RATELIMIT_STORAGE_URL", "str", "memory://"),
     "CONTENT_RELOAD_SECONDS": ("PORTAL_CONTENT_RELOAD_SECONDS", "float", 2.0),
     "PAGE_CACHE": ("PORTAL_PAGE_CACHE", "bool", True),
+    # Sign-in throttling (review finding 9). Failed sign-ins are limited per network (an IPv4
+    # address or an IPv6 /64: LOGIN_IP_LIMIT) and per (network, account) or, for a browser
+    # that signed in to the account before, per (browser, account) (LOGIN_LIMIT), in the
+    # RATELIMIT storage. Per account, in the database: after LOGIN_ACCOUNT_FREE_FAILURES,
+    # browsers and networks that never signed in to it wait LOGIN_ACCOUNT_DELAY_SECONDS,
+    # doubled at each further failure up to LOGIN_ACCOUNT_MAX_DELAY_SECONDS. A browser stays
+    # known for LOGIN_DEVICE_DAYS after its last sign-in, a network for LOGIN_KNOWN_NETWORK_DAYS.
     "LOGIN_LIMIT": ("PORTAL_LOGIN_LIMIT", "str", "10 per minute;50 per hour"),
+    "LOGIN_IP_LIMIT": ("PORTAL_LOGIN_IP_LIMIT", "str", "30 per minute;200 per hour"),
+    "LOGIN_ACCOUNT_FREE_FAILURES": ("PORTAL_LOGIN_ACCOUNT_FREE_FAILURES", "int", 5),
+    "LOGIN_ACCOUNT_DELAY_SECONDS": ("PORTAL_LOGIN_ACCOUNT_DELAY_SECONDS", "float", 30.0),
+    "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": ("PORTAL_LOGIN_ACCOUNT_MAX_DELAY_SECONDS", "float", 3600.0),
+    "LOGIN_DEVICE_DAYS": ("PORTAL_LOGIN_DEVICE_DAYS", "int", 365),
+    "LOGIN_KNOWN_NETWORK_DAYS": ("PORTAL_LOGIN_KNOWN_NETWORK_DAYS", "int", 30),
     "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", "int", 0),
+    # Strict-Transport-Security on HTTPS responses (review finding 7): seconds browsers keep
+    # to HTTPS (0 sends no header); INCLUDE_SUBDOMAINS only if every subdomain serves HTTPS.
+    "HSTS_MAX_AGE": ("PORTAL_HSTS_MAX_AGE", "int", 365 * 24 * 3600),
+    "HSTS_INCLUDE_SUBDOMAINS": ("PORTAL_HSTS_INCLUDE_SUBDOMAINS", "bool", False),
     "WEBHOOK_SECRET": ("PORTAL_WEBHOOK_SECRET", "str", ""),
     # Search (issue 3). INDEX_PROCESSES 0 = one per CPU for full builds. A missing index is
     # built on the first search, which waits SEARCH_BUILD_WAIT_SECONDS for it (then the
@@ -43,6 +60,13 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "SEARCH_API_LIMIT": ("PORTAL_SEARCH_API_LIMIT", "str", "120 per minute"),
     "SEARCH_SUGGEST_LIMIT": ("PORTAL_SEARCH_SUGGEST_LIMIT", "str", "600 per minute"),
     "SEARCH_CLICK_LIMIT": ("PORTAL_SEARCH_CLICK_LIMIT", "str", "120 per minute"),
+    # Anonymous page views that record analytics (review finding 8): per client address, the
+    # search page records at most SEARCH_PAGE_LIMIT searches and /tickets/suggested/ at most
+    # SUGGESTED_LIMIT clicks (past them the reader is answered, nothing is stored); a
+    # reader's identical search or suggestion click within EVENT_DEDUPE_MINUTES is one row.
+    "SEARCH_PAGE_LIMIT": ("PORTAL_SEARCH_PAGE_LIMIT", "str", "60 per minute"),
+    "SUGGESTED_LIMIT": ("PORTAL_SUGGESTED_LIMIT", "str", "60 per minute"),
+    "EVENT_DEDUPE_MINUTES": ("PORTAL_EVENT_DEDUPE_MINUTES", "int", 30),
     "WEBHOOK_LIMIT": ("PORTAL_WEBHOOK_LIMIT", "str", "30 per minute"),
     "SYNC_GIT_PULL": ("PORTAL_SYNC_GIT_PULL", "bool", True),
     # Learning from readers (issue 10): an article that answered a query rises for it once
@@ -130,6 +154,14 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "MAILIN_DIR": ("PORTAL_MAILIN_DIR", "str", ""),
     "MAILIN_MAILDIR": ("PORTAL_MAILIN_MAILDIR", "str", ""),
     "MAILIN_MAX_BYTES": ("PORTAL_MAILIN_MAX_BYTES", "int", 40 * 1024 * 1024),
+    # Who sent a message (portal/mailin/trust.py): ticket mail carries a per-ticket,
+    # per-recipient Reply-To (support+t123.<token>@...); replies join a ticket only when
+    # sent there, or when a trusted relay (its authserv-id listed here) reports a DKIM or
+    # DMARC pass for the sender's domain in an Authentication-Results header written on
+    # our own servers (which add RELAY_HOPS Received headers).
+    "MAIL_REPLY_ADDRESSES": ("PORTAL_MAIL_REPLY_ADDRESSES", "bool", True),
+    "MAILIN_TRUSTED_RELAYS": ("PORTAL_MAILIN_TRUSTED_RELAYS", "list", []),
+    "MAILIN_RELAY_HOPS": ("PORTAL_MAILIN_RELAY_HOPS", "int", 1),
 }
 
 

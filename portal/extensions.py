@@ -32,14 +32,32 @@ class LoginManager(flask_login.LoginManager):
     sign-in is checked as before: replayed from another browser, it is cleared.
     """
 
+    def unauthorized(self):
+        """While the database is down a signed-in reader is not asked to sign in again:
+        they get a 503 that keeps what they typed (portal.outage)."""
+        from portal.outage import require_signed_in_user
+
+        require_signed_in_user()
+        return super().unauthorized()
+
     def _session_protection_failed(self) -> bool:
         if "_user_id" not in session:
             return False
         return super()._session_protection_failed()
 
 
+class PortalLimiter(Limiter):
+    """Flask-Limiter that warns at start when several workers would each count alone."""
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        from portal.workers import warn_if_limits_are_per_worker
+
+        warn_if_limits_are_per_worker(app)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = PortalLimiter(key_func=get_remote_address, default_limits=[])

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal import outage
 from portal.models import User
 
 
@@ -35,11 +36,29 @@ def format_datetime(value: datetime) -> str:
     return f"{local:%a, %b} {local.day}, {local.year} at {hour}:{local:%M %p} ET"
 
 
-CSP = (
-    "default-src 'self'; img-src 'self' https: data:; style-src 'self'; "
-    "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; "
-    "form-action 'self'"
-)
+def content_security_policy(img_src: str) -> str:
+    return (
+        f"default-src 'self'; img-src {img_src}; style-src 'self'; "
+        "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'self'; "
+        "form-action 'self'"
+    )
+
+
+# Images from the portal only: nothing written by customers (tickets, replies, mail) can
+# make a browser fetch from another site. Article pages, written by the editors, may show
+# images from other HTTPS sites.
+CSP = content_security_policy("'self'")
+ARTICLE_CSP = content_security_policy("'self' https:")
+REMOTE_IMAGE_ENDPOINTS = frozenset({"kb.article"})
+
+
+def hsts_value(config) -> str | None:
+    """The Strict-Transport-Security header the settings ask for, None when disabled."""
+    max_age = int(config.get("HSTS_MAX_AGE") or 0)
+    if max_age <= 0:
+        return None
+    return f"max-age={max_age}" + ("; includeSubDomains"
+                                   if config.get("HSTS_INCLUDE_SUBDOMAINS") else "")
 
 
 def init_app(app: Flask) -> None:
@@ -63,14 +82,35 @@ def init_app(app: Flask) -> None:
             user = db.session.get(User, int(user_id))
         except ValueError:
             return None
+        except outage.OUTAGE_ERRORS as error:  # read on as a guest, with a notice
+            outage.mark_down(error)
+            return None
         return user if user is not None and user.active else None
+
+    @app.before_request
+    def no_guest_posts_for_signed_in_readers():
+        """A signed-in reader whose account cannot be loaded reads as a guest, but what
+        they send is not sent as a guest's: it gets a 503 that keeps their text."""
+        if (request.method == "POST" and "_user_id" in session
+                and request.endpoint != "accounts.logout"):
+            from flask_login import current_user
+
+            if not current_user.is_authenticated and outage.signed_in_as_guest():
+                raise outage.DatabaseUnavailable()
 
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            ARTICLE_CSP if request.endpoint in REMOTE_IMAGE_ENDPOINTS else CSP)
+        # Only over HTTPS (request.is_secure honours ProxyFix with PORTAL_TRUSTED_PROXIES):
+        # browsers ignore it on plain HTTP, and it must never pin a site still on HTTP.
+        hsts = hsts_value(app.config)
+        if hsts and request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", hsts)
         return response
 
     app.jinja_env.filters["date"] = format_date
@@ -84,4 +124,5 @@ def init_app(app: Flask) -> None:
             "support_phone": app.config["SUPPORT_PHONE"],
             "registration_open": app.config["REGISTRATION_OPEN"],
             "search_query": g.get("search_query", ""),
+            "signed_in_as_guest": outage.signed_in_as_guest,
         }

@@ -63,7 +63,7 @@ def test_session_is_renewed_at_sign_in(client, make_user):
         assert session.get("_user_id") == str(user.id)
 
 
-def test_sign_in_is_throttled_per_account_and_per_ip(make_app, make_user):
+def test_sign_in_is_throttled_per_network_and_account(make_app, make_user):
     app = make_app(LOGIN_LIMIT="3 per minute")
     user = make_user()
     client = app.test_client()
@@ -72,11 +72,12 @@ def test_sign_in_is_throttled_per_account_and_per_ip(make_app, make_user):
     blocked = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert blocked.status_code == 429
     assert "Too many" in blocked.get_data(as_text=True)
-    # Another IP guessing the same account is throttled too.
+    # That limit holds this network only: the owner elsewhere is not locked out by it.
+    # (Guessing from many networks pauses strangers: tests/test_login_throttle.py.)
     other_ip = app.test_client()
     response = other_ip.post("/login", data={"email": user.email, "password": PASSWORD},
                              environ_base={"REMOTE_ADDR": "10.9.8.7"})
-    assert response.status_code == 429
+    assert response.status_code == 302
 
 
 def test_cookies_are_httponly_lax_and_secure_over_https(client, make_user):

@@ -87,10 +87,28 @@ def test_severity_stated_in_the_subject_is_used(app):
     assert ticket.severity == 1
 
 
+def sent_mail(app) -> list[bytes]:
+    """The mail the portal sent (development mode writes each one as an .eml file)."""
+    folder = Path(app.instance_path) / "outbox"
+    return [p.read_bytes() for p in sorted(folder.glob("*.eml"))]
+
+
+def reply_to(app) -> bytes:
+    """The Reply-To of the last mail the portal sent."""
+    from email import message_from_bytes
+
+    return message_from_bytes(sent_mail(app)[-1])["Reply-To"].encode()
+
+
+def to_reply_address(app, raw: bytes) -> bytes:
+    """A customer's reply to the last mail, sent to its Reply-To as a mail client does."""
+    return raw.replace(b"To: Bitumio Support <support@bitumio.com>", b"To: " + reply_to(app))
+
+
 def test_a_reply_with_the_ticket_number_joins_that_ticket(app):
     ingest(app, read("new_ticket.eml"))
     [ticket] = tickets(app)
-    raw = read("reply.eml").replace(b"[#1]", f"[#{ticket.id}]".encode())
+    raw = to_reply_address(app, read("reply.eml").replace(b"[#1]", f"[#{ticket.id}]".encode()))
     result = ingest(app, raw)
     assert result.exit_code == 0
     assert f"standard input: reply added to ticket #{ticket.id}" in result.output
@@ -220,7 +238,9 @@ def test_auto_replies_are_recorded_but_not_added(app):
 
 def test_a_reply_to_someone_elses_ticket_is_held(app):
     ingest(app, read("new_ticket.eml"))
-    raw = read("reply.eml").replace(b"alice@acme.example", b"otto@other.example")
+    app.config["MAILIN_TRUSTED_RELAYS"] = ["mx.bitumio.com"]  # Otto's mail is really his
+    raw = (b"Authentication-Results: mx.bitumio.com; dmarc=pass header.from=other.example\n"
+           + read("reply.eml").replace(b"alice@acme.example", b"otto@other.example"))
     result = ingest(app, raw)
     assert "held for review: mentions ticket #1" in result.output
     assert records(app)[-1][2] == "mentions ticket #1, which otto@other.example cannot see"
@@ -233,7 +253,7 @@ def test_a_reply_to_a_closed_ticket_opens_a_follow_up(app):
     with app.app_context():
         db.session.get(Ticket, 1).status = TicketStatus.CLOSED
         db.session.commit()
-    ingest(app, read("reply.eml"))
+    ingest(app, to_reply_address(app, read("reply.eml")))
     first, follow_up = tickets(app)
     assert follow_up.description.startswith("(Follow-up to closed ticket #1.)")
     assert records(app)[-1][0] == MailOutcome.TICKET.value

@@ -6,8 +6,10 @@ import json
 import logging
 import os
 import shutil
+import signal
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -271,3 +273,71 @@ def test_changed_rebuilds_everything_when_the_index_format_changed(make_app, fol
     result = runner.invoke(args=["kb", "index", "--changed"])
     assert result.exit_code == 0, result.output
     assert "Indexed 3 articles" in result.output and "full build" in result.output
+
+
+@contextmanager
+def _fail_if_stuck(seconds: int = 20):
+    """Turn a search stuck for good (opening a named pipe) into an error instead of a hang."""
+    def give_up(signum, frame):
+        raise TimeoutError(f"no answer after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, give_up)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _symlink_loop(pointer: Path) -> None:
+    pointer.symlink_to(pointer.name)  # CURRENT -> CURRENT: any open fails (ELOOP)
+
+
+def _unreadable(pointer: Path) -> None:
+    pointer.write_text("gen-whatever\n")
+    pointer.chmod(0)
+
+
+BROKEN_POINTERS = {
+    "bad bytes": lambda p: p.write_bytes(b"gen-\xff\xfe\x00\x81\n"),
+    "empty": lambda p: p.write_bytes(b""),
+    "garbage": lambda p: p.write_text("<<< not a generation >>>\n"),
+    "missing folder": lambda p: p.write_text("gen-20990101T000000000000-abcdef\n"),
+    "name too long": lambda p: p.write_text("gen-" + "x" * 400 + "\n"),
+    "a directory": lambda p: p.mkdir(),
+    "a pipe": lambda p: os.mkfifo(p),
+    "a symlink loop": _symlink_loop,
+    "no permission": pytest.param(_unreadable, marks=pytest.mark.skipif(
+        os.geteuid() == 0, reason="root reads files whatever their mode")),
+}
+
+
+@pytest.mark.parametrize("damage", BROKEN_POINTERS.values(), ids=BROKEN_POINTERS.keys())
+def test_a_broken_index_pointer_falls_back_logs_and_is_rebuilt(make_app, folder, caplog,
+                                                              damage):
+    app = make_app(ARTICLES_DIR=folder)
+    service = get_service(app)
+    indexer.build(service.engine, folder)
+    before = live_generation(app)
+    pointer = app.config["INDEX_DIR"] / POINTER
+    pointer.unlink()
+    damage(pointer)
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger="portal.search"):
+        with _fail_if_stuck():
+            response = client.get("/search?q=workspace")
+        with _fail_if_stuck():
+            api = client.get("/api/search?q=invoices")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "First steps" in html and "simplified mode" in html
+    assert api.status_code == 200 and api.get_json()["results"][0]["slug"] == "billing-basics"
+    assert any("search index" in r.getMessage() and POINTER in r.getMessage()
+               for r in caplog.records if r.levelno >= logging.WARNING)
+
+    service._builder.join(30)
+    rebuilt = live_generation(app)
+    assert rebuilt is not None and rebuilt != before and (rebuilt / "manifest.json").is_file()
+    data = client.get("/api/search?q=workspace").get_json()
+    assert data["notice"] is None and data["results"][0]["slug"] == "first-steps"

@@ -6,6 +6,8 @@ import hashlib
 import hmac
 import json
 import subprocess
+import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -215,3 +217,138 @@ def test_kb_sync_outside_git_only_reindexes(make_app, write_articles):
     assert result.exit_code == 0, result.output
     assert "not a git checkout" in result.output and "1 changed" in result.output
     assert found(app.test_client(), "zebra") == ["two"]
+
+
+# -- replays: a delivery is acted on once --------------------------------------------------
+
+DELIVERY = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+
+
+def publish_word(editor: Path, word: str) -> None:
+    write(editor, f"help/{word}.md", word.title(), f"The {word} setting lives in Settings.")
+    git(editor, "add", ".", author="Edna Editor")
+    git(editor, "commit", "-m", f"Add {word}", author="Edna Editor")
+    git(editor, "push", "origin", "HEAD:main", author="Edna Editor")
+
+
+def github_push(body: bytes, delivery: str | None = DELIVERY) -> dict[str, str]:
+    headers = {"X-Hub-Signature-256": github_signature(body), "X-GitHub-Event": "push"}
+    if delivery is not None:
+        headers["X-GitHub-Delivery"] = delivery
+    return headers
+
+
+def post_hook(client, body: bytes, headers: dict[str, str]):
+    return client.post("/hooks/git", data=body, content_type="application/json", headers=headers)
+
+
+def test_a_replayed_delivery_is_answered_without_running_the_sync_again(site):
+    app, editor, checkout = site
+    client = app.test_client()
+    publish(editor)
+    body = push_event()
+    first = post_hook(client, body, github_push(body))
+    assert first.status_code == 200 and first.get_json()["pulled"]
+    # Later an editor publishes again, and someone replays the captured first call verbatim.
+    publish_word(editor, "zanzibar")
+    before = git(checkout, "rev-parse", "HEAD")
+    replay = post_hook(client, body, github_push(body))
+    assert replay.status_code == 200, replay.get_data(as_text=True)
+    data = replay.get_json()
+    assert data["ok"] is True and data["message"] == "already processed"
+    assert "pulled" not in data
+    assert git(checkout, "rev-parse", "HEAD") == before  # nothing was pulled
+    assert found(client, "zanzibar") == []  # nor indexed
+
+
+def test_a_replay_with_another_or_no_delivery_id_is_still_caught_by_its_signed_body(site):
+    """GitHub signs the body, not the X-GitHub-Delivery header, so a replayer could change
+    or drop the header: the signed body itself is remembered too."""
+    app, editor, checkout = site
+    client = app.test_client()
+    body = push_event()
+    assert post_hook(client, body, github_push(body)).status_code == 200
+    publish_word(editor, "zanzibar")
+    before = git(checkout, "rev-parse", "HEAD")
+    for delivery in ("00000000-0000-0000-0000-000000000001", None):
+        replay = post_hook(client, body, github_push(body, delivery))
+        assert replay.get_json()["message"] == "already processed", delivery
+    assert git(checkout, "rev-parse", "HEAD") == before
+
+
+def test_a_new_delivery_runs(site):
+    app, editor, _checkout = site
+    client = app.test_client()
+    body = push_event()
+    assert post_hook(client, body, github_push(body)).get_json()["ok"]
+    publish_word(editor, "zanzibar")
+    second = json.dumps({"ref": "refs/heads/main", "after": "abc123"}).encode()
+    response = post_hook(client, second, github_push(second, "a-new-delivery-id"))
+    assert response.status_code == 200 and response.get_json()["pulled"]
+    assert found(client, "zanzibar") == ["zanzibar"]
+
+
+def test_gitlab_deliveries_are_remembered_by_their_event_uuid(site):
+    app, editor, checkout = site
+    client = app.test_client()
+    body = push_event()
+    headers = {"X-Gitlab-Token": SECRET, "X-Gitlab-Event": "Push Hook",
+               "X-Gitlab-Event-UUID": "13792a34-cac6-4fda-95a8-c58e00a3954e"}
+    assert post_hook(client, body, headers).get_json()["ok"]
+    publish_word(editor, "zanzibar")
+    before = git(checkout, "rev-parse", "HEAD")
+    replay = post_hook(client, body, headers)
+    assert replay.status_code == 200 and replay.get_json()["message"] == "already processed"
+    assert git(checkout, "rev-parse", "HEAD") == before
+    # The next push GitLab sends has its own UUID, even when its body looks the same.
+    fresh = post_hook(client, body, headers | {
+        "X-Gitlab-Event-UUID": "5fd4b1a9-0b1e-4a3b-9a53-8d1f2c7e6d10"})
+    assert fresh.get_json()["pulled"] and found(client, "zanzibar") == ["zanzibar"]
+
+
+def test_a_delivery_that_failed_can_be_delivered_again(site):
+    app, editor, checkout = site
+    write(checkout, "help/exports.md", "Exports", "A local edit nobody committed.")
+    git(checkout, "commit", "-am", "Local commit that diverges", author="Site Admin")
+    publish(editor)
+    client = app.test_client()
+    body = push_event()
+    assert post_hook(client, body, github_push(body)).status_code == 502
+    git(checkout, "reset", "--hard", "HEAD~1")  # the admin repairs the checkout
+    again = post_hook(client, body, github_push(body))  # GitHub's "Redeliver"
+    assert again.status_code == 200 and again.get_json()["pulled"]
+    assert found(client, "quuxinator") == ["quux-widget"]
+
+
+def test_identical_deliveries_arriving_together_run_once(site):
+    app, editor, _checkout = site
+    publish(editor)
+    body = push_event()
+    start = threading.Barrier(2)
+    answers: list[dict] = []
+
+    def deliver() -> None:
+        client = app.test_client()
+        start.wait(timeout=30)
+        answers.append(post_hook(client, body, github_push(body)).get_json())
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(a.get("message") == "already processed" for a in answers) == [False, True]
+    assert [a["ok"] for a in answers] == [True, True]
+    assert found(app.test_client(), "quuxinator") == ["quux-widget"]
+
+
+def test_deliveries_are_forgotten_after_a_day(app):
+    from portal.hooks import deliveries
+
+    received = datetime(2030, 3, 4, 12, 0, tzinfo=UTC)
+    with app.app_context():
+        delivery = deliveries.identify("github", {"X-GitHub-Delivery": DELIVERY}, b"{}")
+        assert deliveries.claim(delivery, received) is True
+        assert deliveries.claim(delivery, received + timedelta(hours=23)) is False
+        assert deliveries.claim(delivery, received + timedelta(hours=25)) is True
+        assert deliveries.remembered() == 1  # the old entry was pruned, not kept beside it

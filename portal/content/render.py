@@ -8,7 +8,7 @@ import posixpath
 import re
 import textwrap
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from html import escape, unescape
 from urllib.parse import unquote, urlsplit
@@ -20,6 +20,8 @@ from markdown.extensions import Extension
 from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension, slugify_unicode
 from markdown.treeprocessors import Treeprocessor
+
+from portal.content.remote_images import link_remote_images
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd",
@@ -415,3 +417,9 @@ def render_markdown(text: str, context: LinkContext | None = None) -> Rendered:
     if len(toc) >= TOC_MIN_HEADINGS:
         result.toc = toc
     return result
+
+
+def render_customer_markdown(text: str, own_hosts: Collection[str] = ()) -> str:
+    """Markdown written by customers (tickets, replies, mail) to sanitized HTML that makes
+    the reader's browser fetch nothing from other sites: remote images become links."""
+    return link_remote_images(render_markdown(text).html, own_hosts)

@@ -18,7 +18,7 @@ class FeedbackForm(FlaskForm):
     comment = TextAreaField(filters=[lambda text: (text or "")[:PARSE_LIMIT]])
     # Honeypot: hidden from people, tempting to form-filling bots.
     website = StringField()
-    # Signed page-load time and article version (see service.issue_form_token).
+    # Signed page-load time, article version and visitor (see service.issue_form_token).
     started = HiddenField()
 
     @property

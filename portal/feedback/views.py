@@ -71,10 +71,14 @@ def _secret() -> str:
     return current_app.config["SECRET_KEY"]
 
 
+def _cookie_visitor() -> str | None:
+    return service.visitor_from_cookie(_secret(), request.cookies.get(VISITOR_COOKIE))
+
+
 def _current_voter() -> str | None:
     if current_user.is_authenticated:
         return service.user_voter(current_user.id)
-    return service.visitor_from_cookie(_secret(), request.cookies.get(VISITOR_COOKIE))
+    return _cookie_visitor()
 
 
 def _visible(slug: str) -> tuple[Article, History]:
@@ -164,10 +168,11 @@ def vote(slug: str):
         return _refuse(article.slug, form.first_error(), "helpful", form)
     assert token is not None  # checked by is_suspected_bot
 
-    voter, cookie = _current_voter(), None
-    if voter is None:
-        voter, cookie = service.new_visitor(_secret())
     try:
+        voter, new_visitor = service.voter_for(
+            token, article.slug, visitor=_cookie_visitor(),
+            account=service.user_voter(current_user.id) if current_user.is_authenticated
+            else None)
         service.record_vote(
             version=service.ArticleVersion(article.slug, article.path, token.commit, token.sha),
             voter=voter,
@@ -180,13 +185,17 @@ def vote(slug: str):
         )
     except service.FeedbackRefused as exc:
         db.session.rollback()
-        return _refuse(article.slug, exc.message, exc.field, form)
+        if exc.status == 403:
+            log.info("feedback on %s sent with a page shown to another visitor; not stored",
+                     article.slug)
+        return _refuse(article.slug, exc.message, exc.field, form, exc.status)
     db.session.commit()
     response = _answer(article.slug, service.thanks_for(form.is_yes),
                        "yes" if form.is_yes else "no")
-    if cookie:
-        response.set_cookie(VISITOR_COOKIE, cookie, max_age=VISITOR_COOKIE_AGE, httponly=True,
-                            samesite="Lax", secure=request.is_secure)
+    if new_visitor:
+        response.set_cookie(VISITOR_COOKIE, service.visitor_cookie(_secret(), voter),
+                            max_age=VISITOR_COOKIE_AGE, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
     return response
 
 
@@ -218,7 +227,7 @@ def widget(article: Article, history: History | None = None) -> Widget:
         slug=article.slug,
         action=url_for("feedback.vote", slug=article.slug),
         open_action=_article_anchor(article.slug),
-        token=service.issue_form_token(_secret(), version),
+        token=service.issue_form_token(_secret(), version, _current_voter()),
         reasons=_reasons(),
         comment_max=current_app.config["FEEDBACK_COMMENT_MAX"],
         open=request.args.get("feedback") == "no",
@@ -296,7 +305,8 @@ def fill_widget(html: str, article: Article | None = None, history: History | No
     if _TOKEN_HOLE not in html or article is None:
         return html
     history = history or get_store().history(article)
-    token = service.issue_form_token(_secret(), service.ArticleVersion.of(article, history))
+    token = service.issue_form_token(_secret(), service.ArticleVersion.of(article, history),
+                                     _current_voter())  # None: a new visitor per page view
     # Both values are URL-safe signed strings: nothing in them needs escaping.
     return html.replace(_TOKEN_HOLE, token).replace(_CSRF_HOLE, generate_csrf())
 

@@ -1,6 +1,9 @@
 """Webhooks.
 
     POST /hooks/git   a push to the articles repository: pull, re-index, reload (JSON)
+
+A delivery is acted on once: a repeat within a day is answered 200 "already processed"
+(portal/hooks/deliveries.py).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from portal.extensions import csrf, limiter
+from portal.hooks import deliveries
 from portal.hooks.service import WebhookRefused, is_ping, verify
 from portal.search.engine import IndexBusy
 from portal.search.service import get_service
@@ -36,15 +40,22 @@ def git():
         return jsonify(ok=False, error=str(exc)), 403
     if is_ping(source, request.headers):
         return jsonify(ok=True, source=source, message="pong")
+    delivery = deliveries.identify(source, request.headers, body)
+    if not deliveries.claim(delivery):
+        log.info("git webhook: %s already processed; nothing done", delivery.label)
+        return jsonify(ok=True, source=source, message="already processed")
     try:
         report = sync(get_service(), git_pull=current_app.config["SYNC_GIT_PULL"])
     except SyncError as exc:
         log.error("git webhook: %s", exc)
+        deliveries.release(delivery)
         return jsonify(ok=False, source=source, error=str(exc)), 502
     except IndexBusy as exc:
+        deliveries.release(delivery)
         return jsonify(ok=False, source=source, error=str(exc)), 503
     except Exception:
         log.exception("git webhook: sync failed")
+        deliveries.release(delivery)
         return jsonify(ok=False, source=source, error="the sync failed; see the server log"), 500
     return jsonify(
         ok=True, source=source, pulled=report.pulled, before=report.before, after=report.after,

@@ -49,6 +49,7 @@ def building() -> bool:
 def shared_key() -> tuple | None:
     """What this request's page depends on, or None when it needs a page of its own."""
     if (not current_app.config["PAGE_CACHE"] or current_user.is_authenticated
+            or "_user_id" in session  # signed in, but the account could not be loaded
             or request.query_string or "_flashes" in session):
         return None
     parts = []

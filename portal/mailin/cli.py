@@ -31,11 +31,11 @@ WORDS = [("ticket", "new ticket(s)"), ("reply", "reply(ies) added"),
          (service.FAILED, "failed (left for the next run)")]
 
 
-def _one(raw: bytes, set_aside=None) -> service.Result:
+def _one(raw: bytes, set_aside=None, recipients: list[str] | None = None) -> service.Result:
     """Ingest one message in its own transaction."""
     result = None
     try:
-        result = service.ingest(raw, clock.now(), set_aside)
+        result = service.ingest(raw, clock.now(), set_aside, recipients)
         db.session.commit()
     except Exception as exc:  # a passing failure: roll back, keep the message for a retry
         db.session.rollback()
@@ -96,14 +96,17 @@ def _aside_in_maildir(path: Path, maildir: Path):
 @click.option("--maildir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Read every unread message in this Maildir (default: PORTAL_MAILIN_MAILDIR, "
                    "else one message from standard input).")
-def ingest_email_command(maildir: Path | None) -> None:
+@click.option("--recipient", "recipients", multiple=True, metavar="ADDRESS",
+              help="The envelope recipient the MTA delivered a message on standard input to "
+                   "(e.g. Postfix's ${original_recipient}); repeatable.")
+def ingest_email_command(maildir: Path | None, recipients: tuple[str, ...]) -> None:
     """Turn incoming support mail into tickets, replies, or held messages for review."""
     configured = current_app.config.get("MAILIN_MAILDIR")
     maildir = maildir or (Path(configured) if configured else None)
     counts: Counter[str] = Counter()
     if maildir is None:
         raw = sys.stdin.buffer.read()
-        result = _one(raw)
+        result = _one(raw, recipients=list(recipients))
         counts[result.outcome] += 1
         _say(result, "standard input")
         _summary(counts)

@@ -18,3 +18,7 @@ class FileForm(FlaskForm):
 
 class DismissForm(FlaskForm):
     note = StringField("Why (optional)", validators=[Length(max=200)])
+
+
+class AddReplyForm(FlaskForm):
+    """Only the CSRF token: the message itself says which ticket it answers."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from email import errors, policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import parseaddr
+from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
 TICKET_NUMBER = re.compile(r"\[#(\d{1,9})\]|\bticket\s*#\s*(\d{1,9})\b", re.I)
@@ -47,6 +47,25 @@ class ParsedMail:
     severity: int | None = None
     automatic: str = ""  # why this looks like an auto-reply, or ""
     raw: bytes = field(default=b"", repr=False)  # the message as received
+    recipients: list[str] = field(default_factory=list)  # envelope, To, Cc, Delivered-To...
+    trace: list[tuple[str, str]] = field(default_factory=list, repr=False)  # Received, A-R
+
+    def own_authentication_results(self, hops: int) -> list[str]:
+        """The Authentication-Results values written while the message was on our own
+        servers: above the Received header of the hop before them, when our mail system
+        adds `hops` Received headers (a relay puts its results just under its own Received
+        header; anything further down was there when the message reached us)."""
+        if hops <= 0:
+            return []
+        found, received = [], 0
+        for name, value in self.trace:
+            if name == "received":
+                received += 1
+                if received > hops:
+                    break
+            else:
+                found.append(value)
+        return found
 
 
 class _Text(HTMLParser):
@@ -117,8 +136,26 @@ def _attachments(message: EmailMessage) -> list[Attachment]:
     return found
 
 
-def parse(raw: bytes) -> ParsedMail:
-    """Parse a message or raise Malformed with the reason."""
+RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+
+
+def _recipients(message: EmailMessage, envelope: list[str]) -> list[str]:
+    values = [str(v) for name in RECIPIENT_HEADERS for v in message.get_all(name, [])]
+    found = [address.strip().lower() for address in envelope]
+    found += [address.strip().lower() for _, address in getaddresses(values) if "@" in address]
+    return list(dict.fromkeys(a for a in found if a))
+
+
+def _trace(raw: bytes) -> list[tuple[str, str]]:
+    """Received and Authentication-Results headers, top to bottom, as written."""
+    message = BytesParser(policy=policy.compat32).parsebytes(raw, headersonly=True)
+    return [(name.lower(), " ".join(str(value).split())) for name, value in message.items()
+            if name.lower() in ("received", "authentication-results")]
+
+
+def parse(raw: bytes, envelope_recipients: list[str] | None = None) -> ParsedMail:
+    """Parse a message or raise Malformed with the reason. `envelope_recipients`: the
+    addresses the MTA delivered it to, when it says (they prove nothing on their own)."""
     if not raw.strip():
         raise Malformed("empty message")
     try:
@@ -139,6 +176,8 @@ def parse(raw: bytes) -> ParsedMail:
         body_part = message.get_body(preferencelist=("plain", "html"))
         body = strip_quoted(_text_of(body_part)) if body_part is not None else ""
         attachments = _attachments(message)
+        recipients = _recipients(message, envelope_recipients or [])
+        trace = _trace(raw)
     except Malformed:
         raise
     except Exception as exc:  # the email package raises many kinds on hostile input
@@ -155,7 +194,7 @@ def parse(raw: bytes) -> ParsedMail:
         subject=subject[:300], body=body, attachments=attachments,
         ticket_number=int(number.group(1) or number.group(2)) if number else None,
         severity=int(severity.group(1)) if severity else None,
-        automatic=_automatic(message), raw=raw)
+        automatic=_automatic(message), raw=raw, recipients=recipients, trace=trace)
 
 
 def _automatic(message: EmailMessage) -> str:

@@ -20,6 +20,7 @@ from flask import current_app, has_request_context
 from sqlalchemy import func, select
 
 from portal.extensions import db
+from portal.mailin import trust
 from portal.mailin.parse import Malformed, ParsedMail, parse
 from portal.models import IncomingMail, MailOutcome, Role, Ticket, User
 from portal.tickets import attachments
@@ -138,16 +139,21 @@ def _find_record(message_id: str) -> IncomingMail | None:
     return db.session.scalar(select(IncomingMail).where(IncomingMail.message_id == message_id))
 
 
-def ingest(raw: bytes, now: datetime, set_aside: Callable[[str], str] | None = None) -> Result:
+def ingest(raw: bytes, now: datetime, set_aside: Callable[[str], str] | None = None,
+           envelope_recipients: list[str] | None = None) -> Result:
     """Handle one raw message. `set_aside(reason)` moves a malformed message out of the way
     and returns where it went (default: a copy under MAILIN_DIR/malformed). The caller
-    commits; on an exception it rolls back and calls attachments.remove(result names)."""
+    commits; on an exception it rolls back and calls attachments.remove(result names).
+
+    The From: header is a claim, not proof (portal.mailin.trust). A reply joins a ticket
+    only with proof that its sender sent it; otherwise, like staff mail without proof, it
+    waits for an agent's review."""
     set_aside = set_aside or (lambda reason: _keep(raw, "malformed", now))
     try:
         if len(raw) > current_app.config["MAILIN_MAX_BYTES"]:
             raise Malformed(f"message is {_size(len(raw))}, over the "
                             f"{_size(current_app.config['MAILIN_MAX_BYTES'])} limit")
-        parsed = parse(raw)
+        parsed = parse(raw, envelope_recipients)
     except Malformed as exc:
         reason = str(exc)
         path = set_aside(reason)
@@ -171,13 +177,23 @@ def ingest(raw: bytes, now: datetime, set_aside: Callable[[str], str] | None = N
         return Result(MailOutcome.IGNORED.value, reason, record_id=row.id)
 
     user = find_user(parsed.sender)
-    if parsed.ticket_number is not None and user is not None:
-        return _reply(parsed, user, now)
     if user is None:
         return _hold(parsed, now, "unknown sender: no account uses this address")
+    proof = trust.proof_of_sender(parsed)
+    number = proof.ticket_id if proof and proof.ticket_id else parsed.ticket_number
+    if number is not None:
+        if proof is None:
+            return _hold(parsed, now, f"mentions ticket #{number}, but nothing proves "
+                                      f"{parsed.sender} sent it (not sent to the ticket's "
+                                      f"reply address, no trusted DKIM or DMARC pass)")
+        log.info("mail from %s for ticket %s: %s", parsed.sender, number, proof.how)
+        return _reply(parsed, user, number, now)
     if user.role != Role.CUSTOMER:
         return _hold(parsed, now, f"sent by a staff account ({user.role.value}) "
                                   f"without a ticket number")
+    if proof is None and trust.relay_configured():
+        return _hold(parsed, now, f"the trusted relay did not confirm that {parsed.sender} "
+                                  f"sent it (no DKIM or DMARC pass)")
     return _new_ticket(parsed, user, now)
 
 
@@ -220,8 +236,7 @@ def _new_ticket(parsed: ParsedMail, user: User, now: datetime, prefix: str = "")
     return Result(MailOutcome.TICKET.value, "", ticket.id, row.id, stored)
 
 
-def _reply(parsed: ParsedMail, user: User, now: datetime) -> Result:
-    number = parsed.ticket_number
+def _reply(parsed: ParsedMail, user: User, number: int, now: datetime) -> Result:
     try:
         ticket = tickets.get_ticket(user, number)
     except tickets.TicketNotFound:  # not theirs: hold it rather than touch the ticket
@@ -290,6 +305,53 @@ def file_held(row: IncomingMail, customer_email: str, agent: User, now: datetime
     row.outcome, row.ticket_id = MailOutcome.FILED, ticket.id
     row.handled_by_id, row.handled_at = agent.id, now
     return ticket, stored
+
+
+def add_held_reply(row: IncomingMail, agent: User, now: datetime
+                   ) -> tuple[Ticket, list[str]]:
+    """Add a held reply to the ticket it names, as its sender's message, once an agent
+    has checked that the sender really wrote it."""
+    _still_held(row)
+    try:
+        parsed = parse(Path(row.raw_path).read_bytes())
+    except (OSError, Malformed) as exc:
+        raise ReviewError(f"The stored copy of this message cannot be read: {exc}") from exc
+    sender = find_user(parsed.sender)
+    if sender is None or parsed.ticket_number is None:
+        raise ReviewError("This message names no ticket, or no account uses its sender's "
+                          "address. File it as a ticket instead.")
+    try:
+        ticket = tickets.get_ticket(sender, parsed.ticket_number)
+    except tickets.TicketNotFound:
+        raise ReviewError(f"{sender.email} cannot see ticket #{parsed.ticket_number}.") from None
+    uploads, notes = uploads_within_limits(parsed)
+    stored: list[str] = []
+    try:
+        tickets.reply(ticket, sender, _with_notes(parsed.body or "(attachments only)", notes),
+                      ticket_link, uploads=_weed(uploads, notes), stored_names=stored, now=now)
+    except tickets.TicketError as exc:
+        attachments.remove(stored)
+        raise ReviewError(str(exc)) from exc
+    row.outcome, row.ticket_id = MailOutcome.FILED, ticket.id
+    row.handled_by_id, row.handled_at = agent.id, now
+    return ticket, stored
+
+
+def reply_ticket_number(row: IncomingMail) -> int | None:
+    """The ticket a held message answers, when its sender has an account that sees it."""
+    if row.outcome != MailOutcome.HELD or not row.raw_path:
+        return None
+    try:
+        parsed = parse(Path(row.raw_path).read_bytes())
+    except (OSError, Malformed):
+        return None
+    sender = find_user(parsed.sender)
+    if sender is None or parsed.ticket_number is None:
+        return None
+    try:
+        return tickets.get_ticket(sender, parsed.ticket_number).id
+    except tickets.TicketNotFound:
+        return None
 
 
 def dismiss(row: IncomingMail, agent: User, now: datetime, note: str = "") -> None:

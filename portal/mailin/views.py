@@ -3,6 +3,7 @@
     /mail/review                     GET   held messages, and what happened to recent mail
     /mail/review/<id>                GET   one message: sender, text, attachments
     /mail/review/<id>/file           POST  file it as a ticket for a known customer
+    /mail/review/<id>/add-reply      POST  add a held reply to its ticket, once checked
     /mail/review/<id>/dismiss        POST  set it aside (spam, not for us)
 """
 
@@ -15,7 +16,7 @@ from flask_login import current_user, login_required
 
 from portal.extensions import db
 from portal.mailin import service
-from portal.mailin.forms import DismissForm, FileForm
+from portal.mailin.forms import AddReplyForm, DismissForm, FileForm
 from portal.models import IncomingMail
 from portal.notices import clock
 from portal.tickets import attachments
@@ -49,7 +50,9 @@ def review():
 
 def _render_one(row: IncomingMail, file_form=None, dismiss_form=None, status: int = 200):
     return render_template("mailin/message.html", row=row, file_form=file_form or FileForm(),
-                           dismiss_form=dismiss_form or DismissForm()), status
+                           dismiss_form=dismiss_form or DismissForm(),
+                           reply_form=AddReplyForm(),
+                           reply_ticket=service.reply_ticket_number(row)), status
 
 
 @bp.get("/<int:mail_id>")
@@ -76,6 +79,25 @@ def file(mail_id: int):
         flash(str(exc), "error")
         return _render_one(_row_or_404(mail_id), file_form=form, status=422)
     flash(f"Filed as ticket {ticket.number}.", "success")
+    return redirect(url_for("tickets.show", ticket_id=ticket.id), code=303)
+
+
+@bp.post("/<int:mail_id>/add-reply")
+@agents_only
+def add_reply(mail_id: int):
+    row = _row_or_404(mail_id)
+    if not AddReplyForm().validate_on_submit():
+        return _render_one(row, status=422)
+    stored: list[str] = []
+    try:
+        ticket, stored = service.add_held_reply(row, current_user, clock.now())
+        db.session.commit()
+    except (service.ReviewError, attachments.AttachmentError) as exc:
+        db.session.rollback()
+        attachments.remove(stored)
+        flash(str(exc), "error")
+        return redirect(url_for(".message", mail_id=mail_id), code=303)
+    flash(f"Added to ticket {ticket.number} as {row.sender}'s reply.", "success")
     return redirect(url_for("tickets.show", ticket_id=ticket.id), code=303)
 
 

@@ -2,6 +2,7 @@
 
 from portal.models.accounts import Organisation, Role, User
 from portal.models.feedback import FeedbackReason, FeedbackVote
+from portal.models.login_throttle import LoginKnownNetwork, LoginThrottle
 from portal.models.mailin import IncomingMail, MailOutcome
 from portal.models.notices import Notice, NoticeKind, NoticeUpdate
 from portal.models.search import SearchClick, SearchEvent
@@ -16,6 +17,7 @@ from portal.models.tickets import (
     TicketStatus,
 )
 from portal.models.training import Enrollment, EnrollmentStatus, TrainingSession
+from portal.models.webhooks import WebhookDelivery
 
 __all__ = ["FeedbackReason", "FeedbackVote", "Organisation", "Role", "User"]
 __all__ += ["MessageKind", "OutboxMessage", "SuggestionClick", "Ticket", "TicketAttachment",
@@ -23,3 +25,4 @@ __all__ += ["MessageKind", "OutboxMessage", "SuggestionClick", "Ticket", "Ticket
 __all__ += ["Notice", "NoticeKind", "NoticeUpdate", "Enrollment", "EnrollmentStatus",
             "TrainingSession", "IncomingMail", "MailOutcome"]
 __all__ += ["SearchClick", "SearchEvent"]
+__all__ += ["LoginKnownNetwork", "LoginThrottle", "WebhookDelivery"]

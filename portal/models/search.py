@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -36,6 +36,13 @@ class SearchEvent(db.Model):
     visitor: Mapped[str] = mapped_column(String(64), index=True)
     user_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True)
+    # One row per reader, search and PORTAL_EVENT_DEDUPE_MINUTES (portal/search/event_limits.py):
+    # a keyed hash of who and what, and the time bucket; unique together, so parallel
+    # repeats cannot both be stored. NULL on rows recorded before.
+    dedupe_key: Mapped[str | None] = mapped_column(String(32))
+    dedupe_bucket: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("dedupe_key", "dedupe_bucket"),)
 
 
 class SearchClick(db.Model):

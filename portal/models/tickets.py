@@ -5,7 +5,18 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -191,6 +202,12 @@ class SuggestionClick(db.Model):
         ForeignKey("ticket.id", ondelete="SET NULL"), index=True)  # filed in the same visit
     created_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, server_default=func.now(), index=True)
+    # One row per reader, article, subject and PORTAL_EVENT_DEDUPE_MINUTES (see
+    # portal/search/event_limits.py); NULL on rows recorded before.
+    dedupe_key: Mapped[str | None] = mapped_column(String(32))
+    dedupe_bucket: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (UniqueConstraint("dedupe_key", "dedupe_bucket"),)
 
 
 class OutboxMessage(db.Model):

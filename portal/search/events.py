@@ -1,9 +1,10 @@
 """Search analytics: record searches and clicks; popular articles and queries (cached).
 
-A search costs one INSERT (flushed for its id, committed by the view); a
-click one more. Popular articles and past queries are read in one grouped
-query every few minutes per process, so type-ahead and the empty search page
-never hit the database per keystroke.
+A search costs one INSERT (committed by the view), or none when the same reader
+made it within PORTAL_EVENT_DEDUPE_MINUTES (see event_limits); a click one more.
+Popular articles and past queries are read in one grouped query every few minutes
+per process, so type-ahead and the empty search page never hit the database per
+keystroke.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models.search import SearchClick, SearchEvent
+from portal.search import event_limits
 from portal.search.learning import client_ip_hash
 
 POPULAR_DAYS = 90
@@ -27,15 +29,17 @@ POPULAR_ARTICLES_KEPT = 50
 
 def record_search(*, query: str, normalized: str, corrected: str, category: str,
                   result_count: int, page: int, source: str, visitor: str,
-                  user_id: int | None) -> SearchEvent:
-    """Add the search to the session and flush it (one INSERT) so it has an id."""
-    event = SearchEvent(
+                  user_id: int | None, reader: event_limits.Reader,
+                  now: datetime | None = None) -> int:
+    """Store the search (one INSERT, not committed) and return its id; or, when this reader
+    made the same search (same words, category and source; any page) within
+    PORTAL_EVENT_DEDUPE_MINUTES, store nothing and return that search's id."""
+    keys = reader.keys("search", source[:10], normalized[:500], category[:300])
+    search_id, _ = event_limits.insert_once(SearchEvent.__table__, dict(
         query=query[:500], normalized=normalized[:500], corrected=(corrected or "")[:500],
-        category=category[:300], result_count=result_count, page=page, source=source,
-        visitor=visitor[:64], user_id=user_id)
-    db.session.add(event)
-    db.session.flush()
-    return event
+        category=category[:300], result_count=result_count, page=page, source=source[:10],
+        visitor=visitor[:64], user_id=user_id), keys, "visitor", now or datetime.now(UTC))
+    return search_id
 
 
 def record_click(*, search_id: int, slug: str, position: int, visitor: str,

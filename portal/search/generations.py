@@ -10,6 +10,12 @@ hard-links the live generation's files into a new one (Whoosh never changes a
 written file) and commits there. Readers compare the directory `CURRENT`
 names with the one they have open, never Whoosh's generation number (a
 fresh build restarts it).
+
+No `CURRENT` means no index yet. A `CURRENT` that is there but unusable (not
+a plain readable file, not UTF-8, empty, not a generation's name, naming a
+generation that is not there) means a damaged index: `current()` raises
+IndexCorrupt, so search answers with the plain scan and rebuilds, and the
+next `switch()` replaces it whatever it is.
 """
 
 from __future__ import annotations
@@ -17,15 +23,17 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import secrets
 import shutil
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from portal.search.engine import IndexBusy
+from portal.search.engine import IndexBusy, IndexCorrupt
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +42,26 @@ LOCK_FILE = ".build.lock"
 PREFIX = "gen-"
 KEEP_PREVIOUS = 1  # generations kept besides the live one, for readers still using them
 STALE_SECONDS = 30.0  # an older generation is removed only after this long
+MAX_POINTER_BYTES = 256  # a generation's name is ~35 bytes; more is damage, never read whole
+GENERATION_NAME = re.compile(rf"{PREFIX}[A-Za-z0-9_-]{{1,100}}")
+
+
+def read_pointer(pointer: Path) -> str:
+    """The text of the pointer file; OSError or ValueError when it cannot be that.
+
+    Opened without blocking (a named pipe in its place must not hang every search)
+    and only if it is a plain file (a directory opens fine on Linux).
+    """
+    fd = os.open(pointer, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{pointer.name} is not a plain file")
+        data = os.read(fd, MAX_POINTER_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_POINTER_BYTES:
+        raise ValueError(f"{pointer.name} is longer than {MAX_POINTER_BYTES} bytes")
+    return data.decode("utf-8").strip()
 
 
 class Generations:
@@ -42,14 +70,32 @@ class Generations:
 
     # -- reading -----------------------------------------------------------
     def current(self) -> Path | None:
-        """The live generation's directory, or None when there is none."""
+        """The live generation's directory, or None when none was built (no pointer).
+
+        IndexCorrupt when the pointer is there but names no usable generation.
+        """
+        pointer = self.root / POINTER
         try:
-            name = (self.root / POINTER).read_text(encoding="utf-8").strip()
-        except (FileNotFoundError, NotADirectoryError):
+            name = read_pointer(pointer)
+        except FileNotFoundError:
             return None
-        if not name.startswith(PREFIX) or "/" in name or name in {".", ".."}:
+        except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+            raise IndexCorrupt(f"search index pointer {pointer} is unreadable: {exc}") from None
+        if not GENERATION_NAME.fullmatch(name):
+            raise IndexCorrupt(f"search index pointer {pointer} names no generation: "
+                               f"{name[:60]!r}")
+        path = self.root / name
+        if not path.is_dir():
+            raise IndexCorrupt(f"search index pointer {pointer} names {name}, "
+                               "which is not there")
+        return path
+
+    def current_or_none(self) -> Path | None:
+        """current(), with a damaged pointer counted as no index."""
+        try:
+            return self.current()
+        except IndexCorrupt:
             return None
-        return self.root / name
 
     # -- writing (hold the lock) -------------------------------------------
     def new_directory(self) -> Path:
@@ -77,7 +123,12 @@ class Generations:
         tmp.write_text(generation.name + "\n", encoding="utf-8")
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, self.root / POINTER)
+        pointer = self.root / POINTER
+        if pointer.is_dir() and not pointer.is_symlink():  # damage: a file cannot replace it
+            log.warning("removing the directory %s found in place of the index pointer",
+                        pointer)
+            shutil.rmtree(pointer, ignore_errors=True)
+        os.replace(tmp, pointer)
         try:  # make the rename durable before old generations go
             fd = os.open(self.root, os.O_RDONLY)
             try:
@@ -89,10 +140,15 @@ class Generations:
 
     def cleanup(self) -> list[Path]:
         """Remove generations other than the live one and the newest previous ones."""
-        live = self.current()
-        others = sorted(
-            (p for p in self.root.glob(f"{PREFIX}*") if p.is_dir() and p != live),
-            key=lambda p: p.name, reverse=True)
+        others: list[Path] = []
+        try:
+            live = self.current()
+        except IndexCorrupt:
+            pass  # which one is live is unknown: remove none
+        else:
+            others = sorted(
+                (p for p in self.root.glob(f"{PREFIX}*") if p.is_dir() and p != live),
+                key=lambda p: p.name, reverse=True)
         removed = []
         now = time.time()
         for index, path in enumerate(others):

@@ -8,8 +8,8 @@ from flask_login import current_user
 
 from portal.content.loader import ContentTree
 from portal.extensions import db
-from portal.search import events
-from portal.search.gate import visitor_id
+from portal.search import event_limits, events
+from portal.search.gate import VISITOR_KEY, visitor_id
 from portal.search.service import SearchPage, SearchService
 
 log = logging.getLogger(__name__)
@@ -22,16 +22,23 @@ def page_number(raw: str | None, default: int = 1) -> int:
         return default
 
 
-def log_search(service: SearchService, result: SearchPage, source: str) -> int | None:
-    """One INSERT for the search, committed now; None for an empty query or on failure.
+def log_search(service: SearchService, result: SearchPage, source: str,
+               limit: str | None = None) -> int | None:
+    """Record the search, committed now, and return its id (for result clicks): a repeat
+    of this reader's search within the window, another page of it included, is not stored
+    again and returns the first one's id. None for an empty query, once this client is
+    over config[limit] (when given), or on failure.
 
     Analytics must never cost the reader their results, so a database error
     is logged and the page is served anyway.
     """
     if result.query.is_empty:
         return None
+    if limit and not event_limits.within_limit(limit, f"portal.events.search-{source}"):
+        return None
     try:
-        event = events.record_search(
+        who = event_limits.reader(VISITOR_KEY)  # before visitor_id() gives a new browser one
+        search_id = events.record_search(
             query=result.query.text,
             normalized=result.query.normalized,
             corrected=result.corrected or "",
@@ -41,9 +48,10 @@ def log_search(service: SearchService, result: SearchPage, source: str) -> int |
             source=source,
             visitor=visitor_id(),
             user_id=current_user.get_id() and int(current_user.get_id()),
+            reader=who,
         )
         db.session.commit()
-        return event.id
+        return search_id
     except Exception:
         log.exception("could not record a search")
         db.session.rollback()

@@ -23,7 +23,8 @@ def results():
                             current_app.config["SEARCH_PER_PAGE"])
     g.search_query = result.query.text
     mark_searched(result.query.text)
-    search_id = log_search(service, result, "page")
+    # Over PORTAL_SEARCH_PAGE_LIMIT the results are still shown; the search is not recorded.
+    search_id = log_search(service, result, "page", limit="SEARCH_PAGE_LIMIT")
     return render_template(
         "search/results.html",
         result=result,

@@ -4,7 +4,8 @@ Each search reads the `CURRENT` pointer (a few microseconds); when it names
 another directory than the one this thread has open, the thread opens a
 new searcher there and closes its old one. Searchers are never refreshed in
 place (whoosh-reloaded 2.7.5's Searcher.refresh() resurrects deleted
-documents) and never shared between threads.
+documents) and never shared between threads. A damaged pointer raises
+IndexCorrupt (see generations.py), as a damaged index does.
 """
 
 from __future__ import annotations
@@ -176,7 +177,7 @@ class WhooshEngine:
         self.generations.cleanup()
 
     def manifest(self) -> dict | None:
-        current = self.generations.current()
+        current = self.generations.current_or_none()
         if current is None:
             return None
         try:
@@ -185,11 +186,11 @@ class WhooshEngine:
             return None
 
     def is_ready(self) -> bool:
-        current = self.generations.current()
+        current = self.generations.current_or_none()
         return current is not None and (current / MANIFEST).is_file()
 
     def current_directory(self) -> Path | None:
-        return self.generations.current()
+        return self.generations.current_or_none()
 
     # -- reading -----------------------------------------------------------
     def _generation(self, path: Path) -> _Generation:
@@ -197,8 +198,8 @@ class WhooshEngine:
             found = self._open.get(path)
             if found is not None:
                 return found
-            if not (path / MANIFEST).is_file():
-                raise IndexMissing(f"{path} is not a complete index")
+            if not (path / MANIFEST).is_file():  # only complete generations are switched in
+                raise IndexCorrupt(f"the live index {path} is incomplete (no {MANIFEST})")
             failure = None
             try:
                 # No mmap: Whoosh copies each mmapped segment of a compound file into

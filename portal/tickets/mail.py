@@ -45,6 +45,12 @@ def _build(message: OutboxMessage) -> EmailMessage:
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = message.recipient
     email["Subject"] = message.subject
+    if message.ticket_id is not None:
+        from portal.mailin.trust import reply_address
+
+        reply_to = reply_address(message.ticket_id, message.recipient)
+        if reply_to:
+            email["Reply-To"] = reply_to
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
     email.set_content(message.body)
     return email

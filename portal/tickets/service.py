@@ -22,6 +22,8 @@ from portal.models import (
     TicketStatus,
     User,
 )
+from portal.search import event_limits
+from portal.search.query import normalize
 from portal.tickets import attachments, deadlines, mail
 
 SEVERITIES = (1, 2, 3)
@@ -306,10 +308,18 @@ def first_response_record(ticket: Ticket):
 # -- deflection -----------------------------------------------------------------------------
 
 def record_suggestion_click(visit: str, user: User | None, slug: str, subject: str,
-                            now: datetime | None = None) -> None:
-    db.session.add(SuggestionClick(visit=visit[:64], user_id=user.id if user else None,
-                                   slug=slug[:200], subject=subject.strip()[:200],
-                                   created_at=now or utcnow()))
+                            now: datetime | None = None,
+                            reader: event_limits.Reader | None = None) -> bool:
+    """Store that this visit opened a suggested article (not committed). False, storing
+    nothing, when the same reader (see event_limits.reader; default: this visit) opened
+    it with the same subject within PORTAL_EVENT_DEDUPE_MINUTES."""
+    subject = subject.strip()[:200]
+    reader = reader or event_limits.Reader(f"visit:{visit[:64]}", f"visit:{visit[:64]}")
+    keys = reader.keys("suggestion", slug[:200], normalize(subject))
+    _, stored = event_limits.insert_once(SuggestionClick.__table__, dict(
+        visit=visit[:64], user_id=user.id if user else None, slug=slug[:200],
+        subject=subject, ticket_id=None), keys, "visit", now or utcnow())
+    return stored
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 from functools import wraps
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -32,12 +33,16 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from portal import outage
+from portal.body_limits import attachments_limit, body_limit
 from portal.content import get_store
-from portal.content.render import render_markdown
+from portal.content.remote_images import display_host
+from portal.content.render import render_customer_markdown
 from portal.extensions import db
 from portal.kb import page_cache
 from portal.models import MessageKind, Role, TicketAttachment, TicketStatus
-from portal.search.gate import has_searched, searched_queries, viewed_articles
+from portal.search import event_limits
+from portal.search.gate import VISITOR_KEY, has_searched, searched_queries, viewed_articles
 from portal.tickets import attachments, deadlines, mail, service
 from portal.tickets.forms import AgentReplyForm, ReplyForm, TicketForm, agent_forms, choices
 
@@ -97,15 +102,8 @@ def send_queued_mail(ticket_id: int) -> None:
         log.exception("could not record mail delivery for ticket %s", ticket_id)
 
 
-@bp.before_request
-def allow_attachment_uploads():
-    config = current_app.config
-    request.max_content_length = max(
-        config["MAX_CONTENT_LENGTH"] or 0,
-        config["ATTACHMENT_MAX_BYTES"] * config["ATTACHMENT_MAX_FILES"] + 2 * 1024 * 1024)
-
-
 @bp.route("/new", methods=["GET", "POST"])
+@body_limit(attachments_limit)
 @search_first
 @login_required
 def new():
@@ -178,11 +176,18 @@ def unavailable(form: TicketForm):
 
 
 @bp.errorhandler(SQLAlchemyError)
-def database_down(error: SQLAlchemyError):
-    log.exception("database error on %s %s", request.method, request.path)
+@bp.errorhandler(outage.DatabaseUnavailable)
+def database_down(error: Exception):
+    if isinstance(error, outage.DatabaseUnavailable):  # the account could not be loaded
+        log.warning("database unavailable on %s %s", request.method, request.path)
+    else:
+        log.exception("database error on %s %s", request.method, request.path)
     db.session.rollback()
-    form = TicketForm(meta={"csrf": False}) if request.endpoint == "tickets.new" else None
-    return unavailable(form)
+    if request.endpoint != "tickets.new":
+        from portal.errors import render_outage
+
+        return render_outage()
+    return unavailable(TicketForm(meta={"csrf": False}))
 
 
 @bp.get("/")
@@ -222,6 +227,7 @@ def show(ticket_id: int):
 
 
 @bp.post("/<int:ticket_id>/reply")
+@body_limit(attachments_limit)
 @login_required
 def reply(ticket_id: int):
     ticket = ticket_or_404(ticket_id)
@@ -277,20 +283,41 @@ def attachment(ticket_id: int, file_id: int):
 
 @bp.get("/suggested/<slug>")
 def suggested(slug: str):
-    """Count a suggestion opened from the form (deflection analytics), then show it."""
+    """Count a suggestion opened from the form (deflection analytics), then show it.
+
+    A reader opening the same one again is counted once (see service); past
+    PORTAL_SUGGESTED_LIMIT from one address the article still opens, uncounted."""
     article = get_store().tree().by_slug.get(slug)
     if article is None or article.draft:
         abort(404)
-    user = current_user if current_user.is_authenticated else None
-    service.record_suggestion_click(visit_id(), user, article.slug,
-                                    request.args.get("subject", ""))
-    db.session.commit()
+    if event_limits.within_limit("SUGGESTED_LIMIT", "portal.events.suggested"):
+        record_suggestion(article.slug)
     return redirect(url_for("kb.article", slug=article.slug))
+
+
+def record_suggestion(slug: str) -> None:
+    """Analytics never stand between the reader and the article: a failure is logged."""
+    # Before visit_id() starts a visit; the search's visitor id first: a browser has it
+    # before its first visit id, so the reader stays the same once the visit starts.
+    who = event_limits.reader(VISITOR_KEY, VISIT_KEY)
+    user = current_user if current_user.is_authenticated else None
+    try:
+        service.record_suggestion_click(visit_id(), user, slug, request.args.get("subject", ""),
+                                        reader=who)
+        db.session.commit()
+    except SQLAlchemyError:
+        log.exception("could not record a suggestion click")
+        db.session.rollback()
 
 
 @bp.app_template_filter("ticket_markdown")
 def ticket_markdown(text: str) -> Markup:
-    return Markup(render_markdown(text).html)  # noqa: S704 - sanitized by render_markdown
+    """Customer text: images from other sites become links (no tracking pixels for agents)."""
+    hosts = [current_app.config.get("SITE_URL") or ""]
+    if has_request_context():
+        hosts.append("//" + request.host)
+    own = {display_host(urlsplit(h)) for h in hosts} - {""}
+    return Markup(render_customer_markdown(text, own))  # noqa: S704 - sanitized there
 
 
 @bp.record_once

@@ -173,3 +173,28 @@ def test_a_suspended_organisation_sees_why_and_whom_to_contact(serve, page, scre
     assert "support@bitumio.com" in alert.inner_text()
     assert page.get_by_label("Subject").count() == 0
     screenshot(page, "tickets-5-suspended")
+
+
+def test_a_reply_with_a_file_over_the_limit_is_stopped_before_sending(serve, page, tmp_path):
+    server = serve(ATTACHMENT_MAX_BYTES=1024)
+    add_user(server.app, "casey@acme.test", org="Acme Paving", name="Casey Customer")
+    from portal.models import User
+    from portal.tickets import service
+
+    with server.app.app_context():
+        casey = db.session.scalar(select(User).where(User.email == "casey@acme.test"))
+        ticket, _ = service.file_ticket(casey, service.NewTicket("Export", "Details.", 3, "k1"),
+                                        link=lambda t: "http://x")
+        db.session.commit()
+        ticket_id = ticket.id
+    big = tmp_path / "trace.log"
+    big.write_bytes(b"x" * 4096)
+    sign_in(page, server.url, "casey@acme.test")
+    page.goto(f"{server.url}/tickets/{ticket_id}")
+    page.get_by_label("Your reply").fill("Here is the trace you asked for.")
+    page.locator("form[data-max-bytes] input[type=file]").set_input_files(str(big))
+    error = page.locator("[data-attachments-error]")
+    assert "“trace.log” is larger than" in error.inner_text()
+    page.get_by_role("button", name="Send reply").click()
+    assert page.url.endswith(f"/tickets/{ticket_id}")  # not sent: nothing to lose
+    assert page.get_by_label("Your reply").input_value() == "Here is the trace you asked for."

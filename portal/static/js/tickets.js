@@ -118,7 +118,7 @@
   /* -- attachment limits, checked before a long upload fails ------------------------------ */
   function attachmentLimits(form) {
     var input = form.querySelector("input[type=file]");
-    var error = document.getElementById("attachments-error");
+    var error = form.querySelector("[data-attachments-error]");
     if (!input || !error) return;
     var maxBytes = parseInt(form.getAttribute("data-max-bytes"), 10) || 0;
     var maxFiles = parseInt(form.getAttribute("data-max-files"), 10) || 0;
@@ -159,10 +159,9 @@
   function start() {
     localTimes();
     var form = document.getElementById("ticket-form");
-    if (form) {
-      suggestions(form);
-      attachmentLimits(form);
-    }
+    if (form) suggestions(form);
+    var withFiles = document.querySelectorAll("form[data-max-bytes]");
+    for (var i = 0; i < withFiles.length; i++) attachmentLimits(withFiles[i]);
   }
 
   if (document.readyState === "loading") {
