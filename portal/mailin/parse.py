@@ -11,11 +11,10 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
+from portal.mailin import quotes
+
 TICKET_NUMBER = re.compile(r"\[#(\d{1,9})\]|\bticket\s*#\s*(\d{1,9})\b", re.I)
 SEVERITY = re.compile(r"\bsev(?:erity)?\s*[:=#-]?\s*([123])\b", re.I)
-QUOTE_STARTS = (re.compile(r"^\s*On .{3,200} wrote:\s*$"),
-                re.compile(r"^\s*-{2,}\s*Original Message\s*-{2,}\s*$", re.I),
-                re.compile(r"^\s*_{10,}\s*$"))
 FATAL_DEFECTS = (errors.NoBoundaryInMultipartDefect, errors.StartBoundaryNotFoundDefect,
                  errors.MultipartInvariantViolationDefect,
                  errors.MissingHeaderBodySeparatorDefect)
@@ -41,7 +40,7 @@ class ParsedMail:
     sender: str
     sender_name: str
     subject: str
-    body: str  # the new text, quoted history removed
+    body: str  # the new text, quoted history removed (portal.mailin.quotes)
     attachments: list[Attachment] = field(default_factory=list)
     ticket_number: int | None = None
     severity: int | None = None
@@ -49,6 +48,7 @@ class ParsedMail:
     raw: bytes = field(default=b"", repr=False)  # the message as received
     recipients: list[str] = field(default_factory=list)  # envelope, To, Cc, Delivered-To...
     trace: list[tuple[str, str]] = field(default_factory=list, repr=False)  # Received, A-R
+    references: list[str] = field(default_factory=list)  # In-Reply-To, then References
 
     def own_authentication_results(self, hops: int) -> list[str]:
         """The Authentication-Results values written while the message was on our own
@@ -77,16 +77,27 @@ class _Text(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skip = 0
+        self.links: list[tuple[str, int]] = []  # (href, where its text starts)
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "head"):
+        if tag in ("script", "style", "head", "title"):
             self.skip += 1
         elif tag in self.BREAKS:
-            self.parts.append("\n")
+            self.parts.append("\n- " if tag == "li" else "\n")
+        elif tag == "a":
+            href = (dict(attrs).get("href") or "").strip()
+            self.links.append((href, len(self.parts)))
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "head") and self.skip:
+        if tag in ("script", "style", "head", "title") and self.skip:
             self.skip -= 1
+        elif tag == "a" and self.links:
+            href, start = self.links.pop()
+            text = "".join(self.parts[start:]).strip()
+            shown = href.removeprefix("mailto:")
+            if href.lower().startswith(("http://", "https://", "mailto:")) and (
+                    shown not in text):
+                self.parts.append(f" ({shown})")  # the link's address is part of the words
 
     def handle_data(self, data):
         if not self.skip:
@@ -100,19 +111,18 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n\s*\n\s*\n+", "\n\n", text).strip()
 
 
-def strip_quoted(text: str) -> str:
-    """The new part of a reply: stop at 'On ... wrote:' and drop '>' quoted lines."""
-    kept = []
-    for line in text.splitlines():
-        if any(p.match(line) for p in QUOTE_STARTS):
-            break
-        if line.lstrip().startswith(">"):
-            continue
-        kept.append(line.rstrip())
-    return "\n".join(kept).strip()
+def new_text(text: str, html: str | None = None) -> quotes.Split:
+    """What the writer typed: for HTML mail, the HTML with its quotation containers cut,
+    then the text without its quoted history. When the cut leaves nothing, the whole
+    text is read instead, so nothing they wrote is lost."""
+    if html is not None:
+        split = quotes.split_text(html_to_text(quotes.reduce_html(html)))
+        if split.new.strip():
+            return split
+    return quotes.split_text(text)
 
 
-def _text_of(part: EmailMessage) -> str:
+def _content_of(part: EmailMessage) -> str:
     try:
         content = part.get_content()
     except (LookupError, UnicodeError, AssertionError):  # unknown charset, bad bytes
@@ -120,12 +130,44 @@ def _text_of(part: EmailMessage) -> str:
         content = payload.decode("utf-8", errors="replace")
     if not isinstance(content, str):
         content = bytes(content).decode("utf-8", errors="replace")
-    return html_to_text(content) if part.get_content_type() == "text/html" else content
+    return content
 
 
-def _attachments(message: EmailMessage) -> list[Attachment]:
+def _body_of(part: EmailMessage | None) -> quotes.Split:
+    if part is None:
+        return quotes.Split("", "")
+    content = _content_of(part)
+    if part.get_content_type() == "text/html":
+        return new_text(html_to_text(content), content)
+    return new_text(content)
+
+
+def _attached_parts(message: EmailMessage, body: EmailMessage | None) -> list[EmailMessage]:
+    """Every part that is not the text itself: attachments (a forwarded message whole),
+    and images shown inline in HTML mail, wherever the client nested them."""
+    found: list[EmailMessage] = []
+
+    def visit(part: EmailMessage) -> None:
+        for child in part.iter_parts():
+            if child is body:
+                continue
+            if child.get_content_type() == "message/rfc822" or not child.is_multipart():
+                text_alternative = (child.get_content_maintype() == "text"
+                                    and not child.get_filename()
+                                    and child.get_content_disposition() != "attachment")
+                if not text_alternative:
+                    found.append(child)
+            else:
+                visit(child)
+
+    if message.is_multipart():
+        visit(message)
+    return found
+
+
+def _attachments(message: EmailMessage, body: EmailMessage | None = None) -> list[Attachment]:
     found = []
-    for number, part in enumerate(message.iter_attachments(), start=1):
+    for number, part in enumerate(_attached_parts(message, body), start=1):
         data = part.get_payload(decode=True)
         if data is None:  # a nested message or multipart: keep its bytes as they are
             data = part.as_bytes()
@@ -174,8 +216,8 @@ def parse(raw: bytes, envelope_recipients: list[str] | None = None) -> ParsedMai
             raise Malformed(f"no usable sender address in From: {str(from_header)[:100]!r}")
         subject = " ".join(str(message.get("Subject", "")).split())
         body_part = message.get_body(preferencelist=("plain", "html"))
-        body = strip_quoted(_text_of(body_part)) if body_part is not None else ""
-        attachments = _attachments(message)
+        body = _body_of(body_part).new
+        attachments = _attachments(message, body_part)
         recipients = _recipients(message, envelope_recipients or [])
         trace = _trace(raw)
     except Malformed:
@@ -194,7 +236,15 @@ def parse(raw: bytes, envelope_recipients: list[str] | None = None) -> ParsedMai
         subject=subject[:300], body=body, attachments=attachments,
         ticket_number=int(number.group(1) or number.group(2)) if number else None,
         severity=int(severity.group(1)) if severity else None,
-        automatic=_automatic(message), raw=raw, recipients=recipients, trace=trace)
+        automatic=_automatic(message), raw=raw, recipients=recipients, trace=trace,
+        references=_references(message))
+
+
+def _references(message: EmailMessage) -> list[str]:
+    found = []
+    for name in ("In-Reply-To", "References"):
+        found += re.findall(r"<([^<>\s]{1,250})>", str(message.get(name, "")))
+    return list(dict.fromkeys(found))
 
 
 def _automatic(message: EmailMessage) -> str:

@@ -180,7 +180,8 @@ def ingest(raw: bytes, now: datetime, set_aside: Callable[[str], str] | None = N
     if user is None:
         return _hold(parsed, now, "unknown sender: no account uses this address")
     proof = trust.proof_of_sender(parsed)
-    number = proof.ticket_id if proof and proof.ticket_id else parsed.ticket_number
+    number = (proof.ticket_id if proof and proof.ticket_id else None) or (
+        parsed.ticket_number) or _threaded_ticket(parsed)
     if number is not None:
         if proof is None:
             return _hold(parsed, now, f"mentions ticket #{number}, but nothing proves "
@@ -195,6 +196,17 @@ def ingest(raw: bytes, now: datetime, set_aside: Callable[[str], str] | None = N
         return _hold(parsed, now, f"the trusted relay did not confirm that {parsed.sender} "
                                   f"sent it (no DKIM or DMARC pass)")
     return _new_ticket(parsed, user, now)
+
+
+def _threaded_ticket(parsed: ParsedMail) -> int | None:
+    """The ticket of a message we sent that this one answers (In-Reply-To, References)."""
+    from portal.tickets.mail import ticket_of_reference
+
+    for reference in parsed.references:
+        ticket_id = ticket_of_reference(reference)
+        if ticket_id is not None:
+            return ticket_id
+    return None
 
 
 def _hold(parsed: ParsedMail, now: datetime, reason: str) -> Result:
@@ -231,7 +243,8 @@ def _new_ticket(parsed: ParsedMail, user: User, now: datetime, prefix: str = "")
         ticket, stored = file_as_ticket(parsed, user, now, prefix)
     except tickets.FilingRefused as exc:
         return _hold(parsed, now, f"{user.email} may not file tickets: {exc}")
-    row = _record(parsed, MailOutcome.TICKET, now, ticket_id=ticket.id)
+    row = _record(parsed, MailOutcome.TICKET, now, ticket_id=ticket.id,
+                  raw_path=_keep(parsed.raw, "received", now))
     log.info("mail from %s filed as ticket %s", parsed.sender, ticket.number)
     return Result(MailOutcome.TICKET.value, "", ticket.id, row.id, stored)
 
@@ -257,7 +270,8 @@ def _reply(parsed: ParsedMail, user: User, number: int, now: datetime) -> Result
         attachments.remove(stored)
         return _new_ticket(parsed, user, now,
                            prefix=f"(Follow-up to closed ticket {ticket.number}.)\n\n")
-    row = _record(parsed, MailOutcome.REPLY, now, ticket_id=ticket.id)
+    row = _record(parsed, MailOutcome.REPLY, now, ticket_id=ticket.id,
+                  raw_path=_keep(parsed.raw, "received", now))
     log.info("mail from %s added to ticket %s", parsed.sender, ticket.number)
     return Result(MailOutcome.REPLY.value, "", ticket.id, row.id, stored)
 
@@ -267,6 +281,13 @@ def _reply(parsed: ParsedMail, user: User, number: int, now: datetime) -> Result
 
 class ReviewError(ValueError):
     """An agent's action on a held message could not be done; safe to show."""
+
+
+def received_for(ticket_id: int) -> list[IncomingMail]:
+    """The mail that became this ticket or its replies, oldest first, for agents."""
+    return list(db.session.scalars(
+        select(IncomingMail).where(IncomingMail.ticket_id == ticket_id)
+        .order_by(IncomingMail.received_at, IncomingMail.id)))
 
 
 def held(limit: int = 200) -> list[IncomingMail]:
@@ -316,14 +337,14 @@ def add_held_reply(row: IncomingMail, agent: User, now: datetime
         parsed = parse(Path(row.raw_path).read_bytes())
     except (OSError, Malformed) as exc:
         raise ReviewError(f"The stored copy of this message cannot be read: {exc}") from exc
-    sender = find_user(parsed.sender)
-    if sender is None or parsed.ticket_number is None:
+    sender, number = find_user(parsed.sender), parsed.ticket_number or _threaded_ticket(parsed)
+    if sender is None or number is None:
         raise ReviewError("This message names no ticket, or no account uses its sender's "
                           "address. File it as a ticket instead.")
     try:
-        ticket = tickets.get_ticket(sender, parsed.ticket_number)
+        ticket = tickets.get_ticket(sender, number)
     except tickets.TicketNotFound:
-        raise ReviewError(f"{sender.email} cannot see ticket #{parsed.ticket_number}.") from None
+        raise ReviewError(f"{sender.email} cannot see ticket #{number}.") from None
     uploads, notes = uploads_within_limits(parsed)
     stored: list[str] = []
     try:
@@ -345,11 +366,11 @@ def reply_ticket_number(row: IncomingMail) -> int | None:
         parsed = parse(Path(row.raw_path).read_bytes())
     except (OSError, Malformed):
         return None
-    sender = find_user(parsed.sender)
-    if sender is None or parsed.ticket_number is None:
+    sender, number = find_user(parsed.sender), parsed.ticket_number or _threaded_ticket(parsed)
+    if sender is None or number is None:
         return None
     try:
-        return tickets.get_ticket(sender, parsed.ticket_number).id
+        return tickets.get_ticket(sender, number).id
     except tickets.TicketNotFound:
         return None
 

@@ -5,13 +5,15 @@
     /mail/review/<id>/file           POST  file it as a ticket for a known customer
     /mail/review/<id>/add-reply      POST  add a held reply to its ticket, once checked
     /mail/review/<id>/dismiss        POST  set it aside (spam, not for us)
+    /mail/review/<id>/original       GET   the message exactly as received (.eml)
 """
 
 from __future__ import annotations
 
 from functools import wraps
+from pathlib import Path
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
 from portal.extensions import db
@@ -59,6 +61,17 @@ def _render_one(row: IncomingMail, file_form=None, dismiss_form=None, status: in
 @agents_only
 def message(mail_id: int):
     return _render_one(_row_or_404(mail_id))
+
+
+@bp.get("/<int:mail_id>/original")
+@agents_only
+def original(mail_id: int):
+    row = _row_or_404(mail_id)
+    path = Path(row.raw_path) if row.raw_path else None
+    if path is None or not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="message/rfc822", as_attachment=True,
+                     download_name=f"mail-{row.id}.eml")
 
 
 @bp.post("/<int:mail_id>/file")

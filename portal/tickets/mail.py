@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import ssl
 from datetime import datetime, timedelta
@@ -40,6 +41,28 @@ def outbox_dir() -> Path:
     return folder
 
 
+THREAD_ID = re.compile(r"^portal\.(\d{1,12})\.t(\d{1,12})@(.+)$")
+
+
+def message_id(message: OutboxMessage) -> str:
+    """Mail about a ticket gets <portal.<outbox id>.t<ticket>@support-domain>, so a reply
+    whose In-Reply-To or References names it threads onto that ticket."""
+    domain = current_app.config["SUPPORT_EMAIL"].rpartition("@")[2].strip() or "localhost"
+    if message.ticket_id is None or message.id is None:
+        return make_msgid(idstring=f"outbox{message.id}", domain=domain)
+    return f"<portal.{message.id}.t{message.ticket_id}@{domain}>"
+
+
+def ticket_of_reference(reference: str) -> int | None:
+    """The ticket a Message-ID we sent was about, or None (checked against the outbox)."""
+    found = THREAD_ID.match(reference.strip().strip("<>"))
+    domain = current_app.config["SUPPORT_EMAIL"].rpartition("@")[2].strip().lower()
+    if found is None or found[3].lower() != domain:
+        return None
+    sent = db.session.get(OutboxMessage, int(found[1]))
+    return sent.ticket_id if sent is not None and sent.ticket_id == int(found[2]) else None
+
+
 def _build(message: OutboxMessage) -> EmailMessage:
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_FROM"]
@@ -51,7 +74,7 @@ def _build(message: OutboxMessage) -> EmailMessage:
         reply_to = reply_address(message.ticket_id, message.recipient)
         if reply_to:
             email["Reply-To"] = reply_to
-    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
+    email["Message-ID"] = message_id(message)
     email.set_content(message.body)
     return email
 

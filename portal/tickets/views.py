@@ -40,6 +40,8 @@ from portal.content.remote_images import display_host
 from portal.content.render import render_customer_markdown
 from portal.extensions import db
 from portal.kb import page_cache
+from portal.mailin.quotes import split_signature
+from portal.mailin.service import received_for
 from portal.models import MessageKind, Role, TicketAttachment, TicketStatus
 from portal.search import event_limits
 from portal.search.gate import VISITOR_KEY, has_searched, searched_queries, viewed_articles
@@ -217,6 +219,7 @@ def render_ticket(ticket, reply_form=None, status: int = 200):
         history=[d for d in ticket.deadlines if not d.pending],
         areas=dict(product_areas()), overdue=service.is_overdue(ticket),
         kind_labels=deadlines.KIND_LABELS, closed=ticket.status == TicketStatus.CLOSED,
+        emails=received_for(ticket.id) if agent else [],
         **(agent_forms(ticket) if agent else {})), status
 
 
@@ -317,7 +320,12 @@ def ticket_markdown(text: str) -> Markup:
     if has_request_context():
         hosts.append("//" + request.host)
     own = {display_host(urlsplit(h)) for h in hosts} - {""}
-    return Markup(render_customer_markdown(text, own))  # noqa: S704 - sanitized there
+    text, signature = split_signature(text or "")
+    html = render_customer_markdown(text, own)
+    if signature:  # folded away, never dropped
+        html += ('<details class="mail-signature"><summary>Signature</summary>'
+                 + render_customer_markdown(signature, own) + "</details>")
+    return Markup(html)  # noqa: S704 - sanitized there
 
 
 @bp.record_once
