@@ -140,8 +140,14 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "FEEDBACK_MIN_SECONDS": ("PORTAL_FEEDBACK_MIN_SECONDS", "float", 2.0),
     "FEEDBACK_IP_LIMIT": ("PORTAL_FEEDBACK_IP_LIMIT", "str", "30 per minute;300 per day"),
     "FEEDBACK_VISITOR_LIMIT": ("PORTAL_FEEDBACK_VISITOR_LIMIT", "str", "10 per minute;100 per day"),
-    # Notices (issue 6): scheduled maintenance only in off-hours, in BUSINESS_TIMEZONE:
-    # any time on MAINTENANCE_ANYTIME_DAYS, else within MAINTENANCE_WEEKDAY_HOURS.
+    # Articles show "N of M found this helpful" once M readers voted (0: never).
+    "FEEDBACK_SHOW_RATING_MIN": ("PORTAL_FEEDBACK_SHOW_RATING_MIN", "int", 5),
+    # Notices (issue 6, issue 11): scheduled maintenance only in off-hours. MAINTENANCE_POLICY
+    # "off-hours": any time outside business hours (BUSINESS_* calendar: evenings, nights,
+    # weekends, holidays, closed dates); "suggested": only the suggested windows, which are
+    # any time on MAINTENANCE_ANYTIME_DAYS, else within MAINTENANCE_WEEKDAY_HOURS (the
+    # policy's examples; shown to admins and readers, and a note for windows outside them).
+    "MAINTENANCE_POLICY": ("PORTAL_MAINTENANCE_POLICY", "str", "off-hours"),
     "MAINTENANCE_WEEKDAY_HOURS": ("PORTAL_MAINTENANCE_WEEKDAY_HOURS", "str", "00:00-08:00"),
     "MAINTENANCE_ANYTIME_DAYS": ("PORTAL_MAINTENANCE_ANYTIME_DAYS", "list", ["sat", "sun"]),
     "NOTICE_BANNER_HOURS": ("PORTAL_NOTICE_BANNER_HOURS", "int", 72),  # upcoming maintenance

@@ -10,6 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import outage
+from portal.calendar.words import zone_label
 from portal.models import User
 
 
@@ -33,7 +34,8 @@ def format_datetime(value: datetime) -> str:
     """'Tue, Jun 11, 2024 at 5:04 PM ET'."""
     local = value.astimezone(EASTERN)
     hour = local.hour % 12 or 12
-    return f"{local:%a, %b} {local.day}, {local.year} at {hour}:{local:%M %p} ET"
+    zone = zone_label(local, "ET")  # EDT or EST in the hour repeated when clocks fall back
+    return f"{local:%a, %b} {local.day}, {local.year} at {hour}:{local:%M %p} {zone}"
 
 
 def content_security_policy(img_src: str) -> str:
@@ -61,6 +63,15 @@ def hsts_value(config) -> str | None:
                                    if config.get("HSTS_INCLUDE_SUBDOMAINS") else "")
 
 
+TICKET_SIGN_IN = "Sign in to file a ticket."
+
+
+def sign_in_message(message: str) -> str:
+    """Flask-Login's "please sign in" for this request: the ticket form's sign-in page says
+    itself why an account is needed and how else to reach us (templates/accounts/login.html)."""
+    return TICKET_SIGN_IN if request.endpoint == "tickets.new" else message
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = SessionInterface()
     if app.config["TRUSTED_PROXIES"]:
@@ -71,6 +82,7 @@ def init_app(app: Flask) -> None:
 
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to continue."
+    login_manager.localize_callback = sign_in_message
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 

@@ -11,6 +11,7 @@ from portal.calendar import (
     BusinessCalendar,
     Target,
     calendar_from_settings,
+    format_moment,
     parse_hours,
     policy_from_settings,
 )
@@ -234,3 +235,121 @@ def test_targets_come_from_settings():
                                  "every day; then a progress update every hour until resolved.")
     assert POLICY.summary(3).endswith(
         "then a substantive answer within 3 business days of that first response.")
+
+
+# -- explanations that add up, for times with seconds (issue 11, items 18-21) ----------------
+
+
+def test_minutes_add_up_when_the_filing_time_has_seconds():
+    # Filed 7:09:30 PM: the clock showed 7:09, so 51 minutes count until 8:00 PM, not 50.
+    deadline = POLICY.first_response(1, et(2026, 11, 21, 19, 9, 30))
+    assert deadline.due == et(2026, 11, 22, 9, 9, 30)  # the due time itself is unchanged
+    assert deadline.explanation == (
+        "Filed Saturday, Nov 21, 2026 at 7:09 PM ET. Severity 1: first response within "
+        "2 hours, counted 8:00 AM–8:00 PM ET, every day. 51 minutes counted Saturday, Nov 21 "
+        "(until 8:00 PM); the remaining 1 hour 9 minutes from Sunday, Nov 22 at 8:00 AM. "
+        "Due Sunday, Nov 22, 2026 at 9:09 AM ET.")
+
+
+def test_minutes_add_up_across_the_spring_forward_weekend():
+    deadline = POLICY.first_response(2, et(2026, 3, 6, 19, 20, 45))
+    assert deadline.due == et(2026, 3, 9, 19, 20, 45)
+    assert deadline.explanation == (
+        "Filed Friday, Mar 6, 2026 at 7:20 PM ET. Severity 2: first response within 1 business "
+        "day (12 business hours), counted 8:00 AM–8:00 PM ET, Monday–Friday, excluding US "
+        "federal holidays. 40 minutes counted Friday, Mar 6 (until 8:00 PM); the remaining "
+        "11 hours 20 minutes from Monday, Mar 9 at 8:00 AM. Saturday, Mar 7 and Sunday, Mar 8 "
+        "are not business days. Monday, Mar 9 is not a holiday. "
+        "Due Monday, Mar 9, 2026 at 7:20 PM ET.")
+
+
+def test_filed_one_second_before_closing_counts_one_minute_not_zero():
+    deadline = POLICY.first_response(2, et(2026, 11, 20, 19, 59, 59))  # a Friday
+    assert deadline.due == et(2026, 11, 23, 19, 59, 59)
+    assert deadline.explanation == (
+        "Filed Friday, Nov 20, 2026 at 7:59 PM ET. Severity 2: first response within 1 business "
+        "day (12 business hours), counted 8:00 AM–8:00 PM ET, Monday–Friday, excluding US "
+        "federal holidays. 1 minute counted Friday, Nov 20 (until 8:00 PM); the remaining "
+        "11 hours 59 minutes from Monday, Nov 23 at 8:00 AM. Saturday, Nov 21 and Sunday, "
+        "Nov 22 are not business days. Monday, Nov 23 is not a holiday. "
+        "Due Monday, Nov 23, 2026 at 7:59 PM ET.")
+
+
+def test_seconds_left_for_the_next_morning_are_not_called_zero_minutes():
+    # Filed 6:00:30 PM: 1 h 59 min 30 s count on Saturday, the last 30 seconds at 8:00 AM.
+    deadline = POLICY.first_response(1, et(2026, 11, 21, 18, 0, 30))
+    assert deadline.due == et(2026, 11, 22, 8, 0, 30)
+    assert deadline.explanation == (
+        "Filed Saturday, Nov 21, 2026 at 6:00 PM ET. Severity 1: first response within "
+        "2 hours, counted 8:00 AM–8:00 PM ET, every day. 2 hours counted Saturday, Nov 21 "
+        "(until 8:00 PM); the remaining seconds from Sunday, Nov 22 at 8:00 AM. "
+        "Due Sunday, Nov 22, 2026 at 8:00 AM ET.")
+
+
+def test_severity_1_on_a_federal_holiday_says_the_holiday_does_not_stop_its_clock():
+    deadline = POLICY.first_response(1, et(2026, 11, 26, 9, 0, 40))  # Thanksgiving
+    assert deadline.due == et(2026, 11, 26, 11, 0, 40)
+    assert deadline.explanation == (
+        "Filed Thursday, Nov 26, 2026 at 9:00 AM ET. Severity 1: first response within "
+        "2 hours, counted 8:00 AM–8:00 PM ET, every day. All 2 hours counted Thursday, Nov 26 "
+        "(9:00 AM–11:00 AM). Thursday, Nov 26 is a holiday (Thanksgiving Day), but holidays "
+        "do not stop the Severity 1 clock. Due Thursday, Nov 26, 2026 at 11:00 AM ET.")
+    evening = POLICY.first_response(1, et(2026, 11, 25, 19, 30, 10))
+    assert evening.explanation == (
+        "Filed Wednesday, Nov 25, 2026 at 7:30 PM ET. Severity 1: first response within "
+        "2 hours, counted 8:00 AM–8:00 PM ET, every day. 30 minutes counted Wednesday, Nov 25 "
+        "(until 8:00 PM); the remaining 1 hour 30 minutes from Thursday, Nov 26 at 8:00 AM. "
+        "Thursday, Nov 26 is a holiday (Thanksgiving Day), but holidays do not stop the "
+        "Severity 1 clock. Due Thursday, Nov 26, 2026 at 9:30 AM ET.")
+    # A business day before the holiday says nothing about holidays.
+    assert "holiday" not in POLICY.first_response(1, et(2026, 11, 25, 9, 0, 40)).explanation
+    # Configured to skip holidays, the Severity 1 clock jumps over Thanksgiving instead.
+    strict = policy_from_settings(SETTINGS | {"SEVERITY1_SKIPS_HOLIDAYS": True})
+    skipped = strict.first_response(1, et(2026, 11, 25, 19, 30, 10)).explanation
+    assert "Thursday, Nov 26 is a holiday (Thanksgiving Day)." in skipped
+    assert "does not stop" not in skipped and "do not stop" not in skipped
+
+
+def test_a_closed_date_on_the_severity_1_clock_is_named_too():
+    shut = policy_from_settings(SETTINGS | {"BUSINESS_CLOSED_DATES": ["2026-12-24"]})
+    text = shut.first_response(1, et(2026, 12, 24, 10, 0, 5)).explanation
+    assert ("Thursday, Dec 24 is a day we are closed, but that does not stop the Severity 1 "
+            "clock.") in text
+
+
+@pytest.mark.parametrize(("filed", "shown"), [
+    (datetime(2026, 11, 1, 4, 59, 59, tzinfo=UTC), "Sunday, Nov 1, 2026 at 12:59 AM ET"),
+    (datetime(2026, 11, 1, 5, 0, 0, tzinfo=UTC), "Sunday, Nov 1, 2026 at 1:00 AM EDT"),
+    (datetime(2026, 11, 1, 5, 30, 20, tzinfo=UTC), "Sunday, Nov 1, 2026 at 1:30 AM EDT"),
+    (datetime(2026, 11, 1, 5, 59, 59, tzinfo=UTC), "Sunday, Nov 1, 2026 at 1:59 AM EDT"),
+    (datetime(2026, 11, 1, 6, 30, 20, tzinfo=UTC), "Sunday, Nov 1, 2026 at 1:30 AM EST"),
+    (datetime(2026, 11, 1, 7, 0, 0, tzinfo=UTC), "Sunday, Nov 1, 2026 at 2:00 AM ET"),
+    # Spring forward: no wall time happens twice, so plain ET.
+    (datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC), "Sunday, Mar 8, 2026 at 1:59 AM ET"),
+    (datetime(2026, 3, 8, 7, 0, 0, tzinfo=UTC), "Sunday, Mar 8, 2026 at 3:00 AM ET"),
+])
+def test_the_repeated_hour_names_daylight_or_standard_time(filed, shown):
+    deadline = POLICY.first_response(1, filed)
+    assert deadline.explanation.startswith(f"Filed {shown}. ")
+    assert deadline.explanation.endswith(f"Due {format_moment(deadline.due, 'ET')}.")
+
+
+def test_the_fall_back_night_explained_for_the_severity_1_clock():
+    deadline = POLICY.first_response(1, datetime(2026, 11, 1, 6, 30, 20, tzinfo=UTC))
+    assert deadline.explanation == (
+        "Filed Sunday, Nov 1, 2026 at 1:30 AM EST. Severity 1: first response within 2 hours, "
+        "counted 8:00 AM–8:00 PM ET, every day. That was outside these hours, so the clock "
+        "started Sunday, Nov 1 at 8:00 AM. All 2 hours counted Sunday, Nov 1 "
+        "(8:00 AM–10:00 AM). Due Sunday, Nov 1, 2026 at 10:00 AM ET.")
+    update = POLICY.next_update(1, datetime(2026, 11, 1, 6, 45, 0, tzinfo=UTC))
+    assert update.explanation.startswith("Last update sent Sunday, Nov 1, 2026 at 1:45 AM EST.")
+
+
+def test_a_round_the_clock_window_counts_the_repeated_hour_in_real_time():
+    # Open 24 hours: from 12:30:15 AM EDT, two real hours end at 1:30:15 AM EST.
+    always = policy_from_settings(SETTINGS | {"BUSINESS_HOURS": "00:00-24:00"})
+    deadline = always.first_response(1, datetime(2026, 11, 1, 4, 30, 15, tzinfo=UTC))
+    # (compared in UTC: Python never calls a repeated wall time equal to another zone's)
+    assert deadline.due.astimezone(UTC) == datetime(2026, 11, 1, 6, 30, 15, tzinfo=UTC)
+    assert "All 2 hours counted Sunday, Nov 1 (12:30 AM–1:30 AM EST)." in deadline.explanation
+    assert deadline.explanation.endswith("Due Sunday, Nov 1, 2026 at 1:30 AM EST.")

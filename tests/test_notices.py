@@ -3,13 +3,17 @@ time, dismissal, the status page, and admin access."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from portal.config import load_settings
 from portal.extensions import db
 from portal.models import Notice, NoticeKind
+from portal.notices import rules
+from portal.web import format_datetime
 
 ET = ZoneInfo("America/New_York")
 
@@ -88,6 +92,7 @@ def test_a_monday_morning_window_is_refused_with_the_reason(client, admin):
     ("2026-12-08T01:00", "2026-12-08T06:00"),  # Tuesday 01:00-06:00
     ("2026-12-06T22:00", "2026-12-07T08:00"),  # Sunday night into Monday's early hours
     ("2026-12-04T00:00", "2026-12-04T08:00"),  # a full weekday night window
+    ("2026-12-04T22:00", "2026-12-05T04:00"),  # Friday night into Saturday (off-hours too)
 ])
 def test_off_hours_windows_are_accepted(client, admin, start, end):
     response = schedule(client, start, end)
@@ -101,7 +106,7 @@ def test_off_hours_windows_are_accepted(client, admin, start, end):
 @pytest.mark.parametrize("start, end, conflict", [
     ("2026-12-07T07:00", "2026-12-07T09:00", "Monday, Dec 7, 2026 at 8:00 AM ET"),
     ("2026-12-04T19:00", "2026-12-04T21:00", "Friday, Dec 4, 2026 at 7:00 PM ET"),
-    ("2026-12-04T22:00", "2026-12-05T04:00", "Friday, Dec 4, 2026 at 10:00 PM ET"),
+    ("2026-12-04T22:00", "2026-12-07T08:30", "Monday, Dec 7, 2026 at 8:00 AM ET"),
     ("2026-12-08T08:00", "2026-12-08T08:30", "Tuesday, Dec 8, 2026 at 8:00 AM ET"),
 ])
 def test_windows_reaching_into_working_hours_are_refused(client, admin, start, end, conflict):
@@ -140,6 +145,130 @@ def test_emergencies_are_posted_as_incidents_at_any_hour(client, admin, clock):
         "starts_at": "2026-12-07T10:05"})
     assert response.status_code == 303
     assert "Service incident:" in banner_of(client)
+
+
+# -- any time outside business hours, the policy's examples suggested (issue 11, item 22) ----
+
+SUGGESTED = "weekends (any time), or weekdays from midnight to 8:00 AM ET"
+BUSINESS_HOURS = "8:00 AM–8:00 PM ET, Monday–Friday, excluding US federal holidays"
+PICK = "Pick another time, or, for an emergency, post an unscheduled notice instead."
+
+
+def flashes(client) -> str:
+    """The admin list, where the messages of the last action are shown."""
+    return html.unescape(client.get("/admin/notices").get_data(as_text=True))
+
+
+def refusal(response) -> str:
+    assert response.status_code == 422
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_a_weekday_evening_window_is_allowed_with_a_note(client, admin):
+    response = schedule(client, "2026-12-08T21:00", "2026-12-08T23:00")  # Tuesday 21:00-23:00
+    assert response.status_code == 303
+    page = flashes(client)
+    assert "Scheduled maintenance “Database upgrade” published: Tuesday, Dec 8, 2026, " \
+           "9:00 PM–11:00 PM ET." in page
+    assert ("Note: this window is outside business hours, so it is allowed, but it is not in "
+            f"the suggested windows: {SUGGESTED}.") in page
+
+
+def test_a_federal_holiday_window_is_allowed_with_a_note_naming_the_holiday(client, admin,
+                                                                          clock):
+    clock.set(2026, 11, 20, 12, 0)
+    response = schedule(client, "2026-11-26T10:00", "2026-11-26T14:00")  # Thanksgiving
+    assert response.status_code == 303
+    assert ("Note: this window is outside business hours (Thursday, Nov 26 is Thanksgiving "
+            "Day), so it is allowed, but it is not in the suggested windows: "
+            f"{SUGGESTED}.") in flashes(client)
+
+
+def test_a_window_in_a_suggested_window_gets_no_note(client, admin):
+    assert schedule(client, "2026-12-05T02:00", "2026-12-05T06:00").status_code == 303
+    assert "Note:" not in flashes(client)
+
+
+def test_a_business_hours_window_is_refused_naming_business_hours(client, admin):
+    page = refusal(schedule(client, "2026-12-08T14:00", "2026-12-08T15:00"))
+    assert ("This window starts on Tuesday, Dec 8, 2026 at 2:00 PM ET, which is within "
+            f"business hours ({BUSINESS_HOURS}). Scheduled maintenance may only run in "
+            "off-hours: any time outside business hours; the suggested windows are "
+            f"{SUGGESTED}. {PICK}") in page
+    page = refusal(schedule(client, "2026-12-08T21:00", "2026-12-09T08:30"))
+    assert ("This window would still be running on Wednesday, Dec 9, 2026 at 8:00 AM ET, which "
+            f"is within business hours ({BUSINESS_HOURS}).") in page
+    assert "during business hours" not in page
+
+
+def test_the_maintenance_rule_is_shown_to_admins_and_readers(client, admin):
+    page = html.unescape(client.get("/admin/notices/new/maintenance").get_data(as_text=True))
+    assert ("Scheduled maintenance may run any time outside business hours "
+            f"({BUSINESS_HOURS}); a window that touches business hours is refused. Suggested "
+            f"windows: {SUGGESTED}.") in page
+    status = html.unescape(client.get("/status").get_data(as_text=True))
+    assert (f"any time outside business hours ({BUSINESS_HOURS}); preferably "
+            f"{SUGGESTED}.") in status
+
+
+@pytest.fixture
+def suggested_only(make_app, clock, make_user):
+    """An admin's client on a site that allows maintenance only in the suggested windows."""
+    app = make_app(CLOCK=clock, MAINTENANCE_POLICY="suggested")
+    make_user(email="admin@bitumio.com", role="admin", name="Ada Admin")
+    client = app.test_client()
+    client.post("/login", data={"email": "admin@bitumio.com", "password": "correct horse 1"})
+    return client
+
+
+def test_the_suggested_policy_keeps_to_the_policy_examples_and_says_why(suggested_only, clock):
+    client = suggested_only
+    page = refusal(schedule(client, "2026-12-08T21:00", "2026-12-08T23:00"))
+    assert ("This window starts on Tuesday, Dec 8, 2026 at 9:00 PM ET. That is outside "
+            "business hours, but this site allows scheduled maintenance only in these windows: "
+            f"{SUGGESTED}. {PICK}") in page
+    page = refusal(schedule(client, "2026-12-08T14:00", "2026-12-08T15:00"))
+    assert ("This window starts on Tuesday, Dec 8, 2026 at 2:00 PM ET, which is within "
+            f"business hours ({BUSINESS_HOURS}). Scheduled maintenance may only run in "
+            f"off-hours: {SUGGESTED}. {PICK}") in page
+    assert schedule(client, "2026-12-08T01:00", "2026-12-08T06:00").status_code == 303
+    form = html.unescape(client.get("/admin/notices/new/maintenance").get_data(as_text=True))
+    assert (f"Scheduled maintenance may only run in off-hours: {SUGGESTED}. A window outside "
+            "these hours is refused.") in form
+    clock.set(2026, 11, 20, 12, 0)
+    page = refusal(schedule(client, "2026-11-26T10:00", "2026-11-26T14:00"))
+    assert ("This window starts on Thursday, Nov 26, 2026 at 10:00 AM ET. That is outside "
+            "business hours (Thursday, Nov 26 is Thanksgiving Day), but this site allows "
+            f"scheduled maintenance only in these windows: {SUGGESTED}. {PICK}") in page
+
+
+def test_an_unknown_maintenance_policy_is_refused(make_app):
+    settings = load_settings("/nonexistent-instance", {"SECRET_KEY": "x",
+                                                        "MAINTENANCE_POLICY": "whenever"})
+    with pytest.raises(ValueError, match="PORTAL_MAINTENANCE_POLICY must be 'off-hours' or "
+                                         "'suggested', not 'whenever'"):
+        rules.MaintenancePolicy.from_settings(settings)
+    with pytest.raises(ValueError, match="PORTAL_MAINTENANCE_POLICY"):
+        make_app(MAINTENANCE_POLICY="weekends")  # at start, not on the admin's form
+
+
+def test_windows_in_the_repeated_hour_say_daylight_or_standard_time():
+    # Nov 1, 2026: 1:00-2:00 AM happens twice, first in EDT, then in EST.
+    first, second = (datetime(2026, 11, 1, 5, 30, tzinfo=UTC),
+                     datetime(2026, 11, 1, 6, 30, tzinfo=UTC))
+    assert rules.format_range(first, second, ET, "ET") == (
+        "Sunday, Nov 1, 2026, 1:30 AM EDT–1:30 AM EST")
+    assert rules.format_range(datetime(2026, 11, 1, 4, 0, tzinfo=UTC), second, ET, "ET") == (
+        "Sunday, Nov 1, 2026, 12:00 AM ET–1:30 AM EST")
+    assert rules.format_range(datetime(2026, 11, 1, 2, 0, tzinfo=ET),
+                              datetime(2026, 11, 1, 6, 0, tzinfo=ET), ET, "ET") == (
+        "Sunday, Nov 1, 2026, 2:00 AM–6:00 AM ET")
+    assert rules.format_range(first, None, ET, "ET") == "since Sunday, Nov 1, 2026 at 1:30 AM EDT"
+    # Times on pages (notice updates, ticket messages) follow the same rule.
+    assert format_datetime(first) == "Sun, Nov 1, 2026 at 1:30 AM EDT"
+    assert format_datetime(second) == "Sun, Nov 1, 2026 at 1:30 AM EST"
+    assert format_datetime(datetime(2026, 11, 1, 7, 30, tzinfo=UTC)) == (
+        "Sun, Nov 1, 2026 at 2:30 AM ET")
 
 
 # -- banners appear and expire on time ------------------------------------------------------

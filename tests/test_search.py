@@ -202,7 +202,7 @@ def test_empty_query_shows_popular_articles_and_is_not_logged(app):
     html = client.get("/search").get_data(as_text=True)
     assert "Popular articles" in html and "Search the Help Center" in html
     popular = re.findall(r'<li class="article-item">\s*<a href="/articles/([^"]+)"', html)
-    assert popular[0] == "locked-account" and len(popular) == 8
+    assert popular == ["locked-account"]  # what readers read, not topped up with recent ones
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(SearchEvent)) == 1
 

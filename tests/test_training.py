@@ -63,7 +63,7 @@ def test_admin_creates_a_session_that_users_see(app, make_user):
     page = app.test_client().get("/training/").get_data(as_text=True)
     assert "Estimates and bids" in page
     assert "Tuesday, Dec 15, 2026, 1:00 PM–2:30 PM ET" in page
-    assert "12 of 12 seats left" in page
+    assert "12 seats left of 12" in page
     assert "meet.example" not in page  # joining details only for the enrolled
 
 

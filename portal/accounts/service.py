@@ -1,9 +1,11 @@
-"""Account rules: create users, authenticate, keep `next` redirects local."""
+"""Account rules: create users, authenticate, keep `next` redirects local, choose where
+a user lands after signing in."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import url_for
 from sqlalchemy import func, select
 
 from portal.accounts.passwords import hash_password, needs_rehash, verify_password
@@ -79,3 +81,19 @@ def safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+# Where staff start their day when sign-in has no particular page to return to.
+ROLE_LANDINGS = {Role.AGENT: "tickets.queue", Role.EDITOR: "feedback.overview"}
+
+
+def landing_page(user: User, next_target: str | None) -> str:
+    """Where to go after signing in: back to the page the user came from when there is
+    one (a safe local path other than the home page, which the header's "Sign in" link
+    sends from the home page); otherwise agents to the queue, editors to article health,
+    everyone else (customers, admins) to the help-center home."""
+    target = safe_next(next_target)
+    if target and urlsplit(target).path != "/":
+        return target
+    endpoint = ROLE_LANDINGS.get(Role(user.role))
+    return url_for(endpoint) if endpoint else target or url_for("kb.home")

@@ -43,6 +43,14 @@ def _ip_limit() -> str:
     return current_app.config["LOGIN_IP_LIMIT"]
 
 
+def _login_page(form: LoginForm):
+    """The sign-in page; reached from the ticket form, it also says why an account is
+    needed and how else to reach support."""
+    target = service.safe_next(form.next.data) or ""
+    return render_template("accounts/login.html", form=form,
+                           filing_ticket=target.startswith(url_for("tickets.new")))
+
+
 def _describe_wait(seconds: int) -> str:
     if seconds < 90:
         return "1 second" if seconds == 1 else f"{seconds} seconds"
@@ -70,8 +78,7 @@ def login():
             attempts.failed()
             seconds = max(1, math.ceil(wait))
             flash(PAUSED.format(wait=_describe_wait(seconds)), "error")
-            return (render_template("accounts/login.html", form=form), 429,
-                    {"Retry-After": str(seconds)})
+            return _login_page(form), 429, {"Retry-After": str(seconds)}
         user = service.authenticate(form.email.data, form.password.data)
         if user is None:
             attempts.failed()
@@ -79,8 +86,8 @@ def login():
                 throttle.count_failure(attempt.account)
                 db.session.commit()
             flash(BAD_CREDENTIALS, "error")
-            return render_template("accounts/login.html", form=form), 200
-        target = service.safe_next(form.next.data)
+            return _login_page(form), 200
+        target = service.landing_page(user, form.next.data)
         kept = {k: v for k, v in session.items() if k.startswith("portal_keep_")}
         session.clear()  # no fixation: a fresh session for the signed-in user
         session.update(kept)
@@ -88,8 +95,8 @@ def login():
         throttle.signed_in(attempt.account, user.id, attempt.network, reserved=attempt.stranger)
         db.session.commit()
         flash(f"Signed in as {user.name}.", "success")
-        return devices.remember(redirect(target or url_for("kb.home")), user.id)
-    return render_template("accounts/login.html", form=form)
+        return devices.remember(redirect(target), user.id)
+    return _login_page(form)
 
 
 @bp.post("/logout")

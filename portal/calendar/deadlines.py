@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from portal.calendar.hours import (
@@ -15,7 +15,7 @@ from portal.calendar.hours import (
     calendar_from_settings,
     severity1_calendar_from_settings,
 )
-from portal.calendar.words import format_clock, format_day, format_duration, format_moment
+from portal.calendar.words import clock_with_zone, format_day, format_duration, format_moment
 
 FIRST_RESPONSE, UPDATE, SUBSTANTIVE = "first_response", "update", "substantive"
 KIND_WORDS = {FIRST_RESPONSE: "first response", UPDATE: "progress update",
@@ -112,7 +112,9 @@ class ResponsePolicy:
         walk = calendar.walk(starts, target.duration(calendar))
         rule = (f"Severity {severity}: {KIND_WORDS[kind]} within {target.words(calendar)}, "
                 f"counted {calendar.describe_hours()}.")
-        text = explain(calendar, walk, started_words, rule)
+        text = explain(calendar, walk, started_words, rule,
+                       holidays=self.business if calendar is not self.business else None,
+                       clock_name=f"the Severity {severity} clock")
         return Deadline(kind, severity, walk.start, walk.end, text)
 
     def summary(self, severity: int) -> str:
@@ -132,39 +134,81 @@ class ResponsePolicy:
         return text + "."
 
 
-def explain(calendar: BusinessCalendar, walk: Walk, started_words: str, rule: str) -> str:
-    """Plain words: when the clock started, what each day counted, what was skipped, due."""
+def explain(calendar: BusinessCalendar, walk: Walk, started_words: str, rule: str,
+            holidays: BusinessCalendar | None = None, clock_name: str = "") -> str:
+    """Plain words: when the clock started, what each day counted, what was skipped, due.
+
+    Every clock time is shown as a clock shows it, seconds cut off, and every duration is
+    the real time between the clock times shown, so the parts add up to the target exactly
+    and the due time is the one computed (filed 7:09:30 PM: '51 minutes counted ... until
+    8:00 PM; the remaining 1 hour 9 minutes from ... 8:00 AM. Due ... 9:09 AM'). Only the
+    last day can be left with less than a shown minute ('the remaining seconds from ...').
+
+    `holidays`, when given, is the business calendar whose holidays and closed dates this
+    clock (`clock_name`, e.g. 'the Severity 1 clock') keeps counting through; each counted
+    day that is one of them is named.
+    """
     label = calendar.zone_label
-    sentences = [f"{started_words} {format_moment(walk.start, label)}.", rule]
+    sentences = [f"{started_words} {format_moment(_shown(walk.start), label)}.", rule]
     segments = walk.segments
     if segments and segments[0].start > walk.start:
         sentences.append(f"That was outside these hours, so the clock started "
-                         f"{format_day(segments[0].day)} at {format_clock(segments[0].start)}.")
-    if len(segments) == 1:
-        only = segments[0]
-        sentences.append(f"All {format_duration(only.duration)} counted "
-                         f"{format_day(only.day)} ({format_clock(only.start)}–"
-                         f"{format_clock(only.end)}).")
-    elif segments:
-        first, last = segments[0], segments[-1]
-        parts = [f"{format_duration(first.duration)} counted {format_day(first.day)} "
-                 f"(until {format_clock(first.end)})"]
-        parts += [f"{format_duration(s.duration)} on {format_day(s.day)}" for s in segments[1:-1]]
-        parts.append(f"the remaining {format_duration(last.duration)} from "
-                     f"{format_day(last.day)} at {format_clock(last.start)}")
-        sentences.append(_capitalise("; ".join(parts)) + ".")
+                         f"{format_day(segments[0].day)} at "
+                         f"{clock_with_zone(_shown(segments[0].start))}.")
+    parts = [(s.day, _shown(s.start), _shown(s.end)) for s in segments]
+    seconds_left = len(parts) > 1 and parts[-1][1] == parts[-1][2]
+    if len(parts) == 1:
+        day, start, end = parts[0]
+        sentences.append(f"All {_duration(start, end)} counted {format_day(day)} "
+                         f"({clock_with_zone(start)}–{clock_with_zone(end)}).")
+    elif parts:
+        (first_day, first_start, first_end), (last_day, last_start, last_end) = (parts[0],
+                                                                                 parts[-1])
+        words = [f"{_duration(first_start, first_end)} counted {format_day(first_day)} "
+                 f"(until {clock_with_zone(first_end)})"]
+        words += [f"{_duration(start, end)} on {format_day(day)}"
+                  for day, start, end in parts[1:-1]]
+        remaining = "seconds" if seconds_left else _duration(last_start, last_end)
+        words.append(f"the remaining {remaining} from {format_day(last_day)} at "
+                     f"{clock_with_zone(last_start)}")
+        sentences.append(_capitalise("; ".join(words)) + ".")
     closed = [d for d, reason in walk.skipped if reason == d.strftime("%A")]
-    holidays = [(d, reason) for d, reason in walk.skipped if reason != d.strftime("%A")]
+    skipped_holidays = [(d, reason) for d, reason in walk.skipped if reason != d.strftime("%A")]
     if closed:
         verb = "is not a business day" if len(closed) == 1 else "are not business days"
         sentences.append(f"{_join([format_day(d) for d in closed])} {verb}.")
-    for day, reason in holidays:
+    for day, reason in skipped_holidays:
         what = "a day we are closed" if reason == "closed" else f"a holiday ({reason})"
         sentences.append(f"{format_day(day)} is {what}.")
+    if holidays is not None:
+        for day in dict.fromkeys(day for day, _, _ in parts):
+            reason = holidays.holiday_name(day)
+            if reason is None or calendar.holiday_name(day) is not None:
+                continue
+            if reason == "closed":
+                sentences.append(f"{format_day(day)} is a day we are closed, but that does "
+                                 f"not stop {clock_name}.")
+            else:
+                sentences.append(f"{format_day(day)} is a holiday ({reason}), but holidays "
+                                 f"do not stop {clock_name}.")
     if segments and calendar.holiday_country:
         sentences.append(f"{format_day(segments[-1].day)} is not a holiday.")
-    sentences.append(f"Due {format_moment(walk.end, label)}.")
+    sentences.append(f"Due {format_moment(_shown(walk.end), label)}.")
     return " ".join(sentences)
+
+
+def _shown(at: datetime) -> datetime:
+    """An instant as a clock shows it: seconds cut off. A day that closes at 24:00 closes
+    at 23:59:59.999999 in the calendar; that shows as the next midnight."""
+    if at.time() == time.max:
+        return (at.astimezone(UTC) + timedelta(microseconds=1)).astimezone(at.tzinfo)
+    return at.replace(second=0, microsecond=0)
+
+
+def _duration(start: datetime, end: datetime) -> str:
+    """The real time between two shown instants, in words (an hour repeated when clocks
+    fall back counts twice, one skipped when they spring forward not at all)."""
+    return format_duration(end.astimezone(UTC) - start.astimezone(UTC))
 
 
 def _capitalise(text: str) -> str:

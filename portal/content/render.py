@@ -395,6 +395,31 @@ def sanitize(html: str, drop_content: frozenset[str] = frozenset({"script", "sty
     )
 
 
+_TABLE_OR_HEADING = re.compile(r'<table\b|</table>|<h[1-6] id="([^"]*)"')
+
+
+def _scrollable_tables(html: str, headings: dict[str, str]) -> str:
+    """Wrap each table in a box that scrolls sideways when the screen is too narrow: one a
+    keyboard can focus (to scroll it) and a screen reader names after its section."""
+    section, seen = "", {}
+
+    def wrap(match: re.Match) -> str:
+        nonlocal section
+        if match.group(1) is not None:
+            section = unescape(headings.get(match.group(1), section))
+            return match.group(0)
+        if match.group(0) == "</table>":
+            return "</table></div>"
+        label = f"Table: {section}" if section else "Table"
+        seen[label] = seen.get(label, 0) + 1
+        if seen[label] > 1:
+            label += f" ({seen[label]})"
+        return (f'<div class="table-scroll" role="region" tabindex="0" '
+                f'aria-label="{escape(label)}"><table')
+
+    return _TABLE_OR_HEADING.sub(wrap, html)
+
+
 def render_markdown(text: str, context: LinkContext | None = None) -> Rendered:
     """Render Markdown to sanitized HTML with a table of contents."""
     result = Rendered(html="")
@@ -411,9 +436,9 @@ def render_markdown(text: str, context: LinkContext | None = None) -> Rendered:
         extensions.append(_LinkExtension(context, result))
     md = markdown.Markdown(extensions=extensions, output_format="html")
     html = md.convert(strip_template_tags(_NUL.sub("", text), escape_placeholders=True))
-    result.html = sanitize(html)
     toc: list[tuple[int, str, str]] = []
     _flatten_toc(getattr(md, "toc_tokens", []), toc)
+    result.html = _scrollable_tables(sanitize(html), {anchor: text for _, anchor, text in toc})
     if len(toc) >= TOC_MIN_HEADINGS:
         result.toc = toc
     return result

@@ -36,7 +36,7 @@ from portal.content import get_store
 from portal.content.history import History
 from portal.content.model import Article
 from portal.extensions import db, limiter
-from portal.feedback import health, service
+from portal.feedback import health, ratings, service
 from portal.feedback.forms import FeedbackForm
 from portal.kb import page_cache
 from portal.models import Role
@@ -190,6 +190,7 @@ def vote(slug: str):
                      article.slug)
         return _refuse(article.slug, exc.message, exc.field, form, exc.status)
     db.session.commit()
+    ratings.vote_recorded()
     response = _answer(article.slug, service.thanks_for(form.is_yes),
                        "yes" if form.is_yes else "no")
     if new_visitor:
@@ -218,6 +219,7 @@ class Widget:
     notice: str = ""
     notice_kind: str = ""
     error_field: str | None = None
+    rating: Markup = field(default_factory=Markup)  # "N of M found this helpful", or nothing
 
 
 def widget(article: Article, history: History | None = None) -> Widget:
@@ -231,6 +233,7 @@ def widget(article: Article, history: History | None = None) -> Widget:
         reasons=_reasons(),
         comment_max=current_app.config["FEEDBACK_COMMENT_MAX"],
         open=request.args.get("feedback") == "no",
+        rating=ratings.rating_html(article.slug),
     )
     existing = service.find_vote(article.slug, _current_voter())
     if existing is not None:
@@ -259,9 +262,11 @@ def editor_summary(article: Article) -> dict | None:
 
 
 # The widget looks the same for every reader who has not voted on the article, but for
-# two signed values; that common case is rendered once and the values filled in.
+# two signed values and the rating (which changes with every vote); that common case is
+# rendered once and those filled in.
 _TOKEN_HOLE = "@@feedback-form-token@@"  # noqa: S105 - a placeholder, not a secret
 _CSRF_HOLE = "@@feedback-csrf-token@@"
+_RATING_HOLE = Markup("@@feedback-rating@@")
 _WIDGET_CACHE = "portal.feedback.widget_html"
 
 
@@ -289,8 +294,8 @@ def widget_html(article: Article, history: History | None = None) -> Markup:
         if not plain:
             return Markup(  # noqa: S704 - Jinja output, escaped when rendered
                 render_template("feedback/_widget.html", fb=state, csrf=generate_csrf()))
-        html = render_template("feedback/_widget.html", fb=replace(state, token=_TOKEN_HOLE),
-                               csrf=_CSRF_HOLE)
+        html = render_template("feedback/_widget.html", csrf=_CSRF_HOLE, fb=replace(
+            state, token=_TOKEN_HOLE, rating=_RATING_HOLE))
         if len(cache) > 20_000:
             cache.clear()
         cache[key] = html
@@ -301,9 +306,11 @@ def widget_html(article: Article, history: History | None = None) -> Markup:
 
 def fill_widget(html: str, article: Article | None = None, history: History | None = None,
                 **_context) -> str:
-    """This reader's signed values in the holes of a shared widget (or page)."""
+    """This reader's signed values, and the rating as it is now, in the holes of a shared
+    widget (or page)."""
     if _TOKEN_HOLE not in html or article is None:
         return html
+    html = html.replace(_RATING_HOLE, ratings.rating_html(article.slug))
     history = history or get_store().history(article)
     token = service.issue_form_token(_secret(), service.ArticleVersion.of(article, history),
                                      _current_voter())  # None: a new visitor per page view

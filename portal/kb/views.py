@@ -27,7 +27,9 @@ from markupsafe import Markup
 from portal.content import get_store
 from portal.kb import page_cache, service
 from portal.models import Role
+from portal.search import related
 from portal.search.gate import mark_viewed
+from portal.search.service import get_service as get_search_service
 
 bp = Blueprint("kb", __name__)
 
@@ -58,26 +60,31 @@ def _cached_url(endpoint: str, slug: str) -> str:
     return url
 
 
-def _shared(name: str, render: Callable[[], str]) -> str:
-    """A listing page: shared by the readers who see the same one, else rendered."""
+def _shared(name: str, render: Callable[[], str], *version: object) -> str:
+    """A listing page: shared by the readers who see the same one, else rendered.
+    `version`: whatever else the page shows that changes without the content changing."""
     store = get_store()
     store.tree()  # reload first if the folder changed: the generation names the version
-    return page_cache.respond(store, (name, store.generation), render)
+    return page_cache.respond(store, (name, store.generation, *version), render)
 
 
 @bp.get("/")
 def home():
+    store = get_store()
+    # Only when readers' reads are known: else it would repeat "Recently updated".
+    popular = get_search_service().most_read(store.tree())
+
     def render() -> str:
-        store = get_store()
         tree = store.tree()
         return render_template(
             "kb/home.html",
             categories=service.category_entries(tree, None, _can_see_drafts()),
             recent=service.recent(store),
+            popular=popular,
             total=len(tree.published()),
         )
 
-    return _shared("home", render)
+    return _shared("home", render, tuple(a.slug for a in popular))
 
 
 @bp.get("/categories/<path:slug>")
@@ -119,14 +126,16 @@ def article(slug: str):
         media_url=lambda p: url_for("kb.media", path=p),
     )
     history = store.history(found)
+    # The sidebar's related articles come from the search index: its version is part of
+    # what the page is.
     key = ("article", found.path, found.sha, history.commit, history.modified_at,
-           request.host, request.script_root)
+           related.index_version(), request.host, request.script_root)
 
     def parts() -> tuple[Markup, Markup]:
         main = get_template_attribute("kb/_article_parts.html", "main")
         side = get_template_attribute("kb/_article_parts.html", "side")
         return (main(found, rendered, history, service.breadcrumbs(tree, found.category)),
-                side(rendered, service.siblings(tree, found)))
+                side(rendered, related.related_articles(tree, found)))
 
     article_main, article_side = store.fragment(key, parts)
 

@@ -53,6 +53,13 @@ def _data(form, kind: NoticeKind) -> service.NoticeData:
                               starts, ends)
 
 
+def _flash_note(data: service.NoticeData) -> None:
+    """A gentle note for an allowed maintenance window outside the suggested ones."""
+    note = service.maintenance_note(data)
+    if note:
+        flash(note, "info")
+
+
 def _notice_or_404(notice_id: int):
     notice = service.get(notice_id)
     if notice is None:
@@ -62,7 +69,7 @@ def _notice_or_404(notice_id: int):
 
 def _render_form(form, kind: NoticeKind, notice=None, status: int = 200):
     return render_template("notices/admin_form.html", form=form, kind=kind, notice=notice,
-                           off_hours=service.off_hours().describe(),
+                           maintenance_rule=service.maintenance_policy().rule_for_admins(),
                            zone_label=service.label()), status
 
 
@@ -88,7 +95,8 @@ def admin_new(kind: str):
     if not form.validate_on_submit():
         return _render_form(form, kind_value, status=422 if form.is_submitted() else 200)
     try:
-        notice = service.create(_data(form, kind_value), current_user, clock.now())
+        data = _data(form, kind_value)
+        notice = service.create(data, current_user, clock.now())
     except service.NoticeError as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -96,6 +104,7 @@ def admin_new(kind: str):
     db.session.commit()
     when = service.shown(notice, clock.now()).when
     flash(f"{notice.kind.label} “{notice.title}” published: {when}.", "success")
+    _flash_note(data)
     return redirect(url_for(".admin_list"), code=303)
 
 
@@ -111,13 +120,15 @@ def admin_edit(notice_id: int):
     if not form.validate_on_submit():
         return _render_form(form, kind, notice, 422 if form.is_submitted() else 200)
     try:
-        service.edit(notice, _data(form, kind), clock.now())
+        data = _data(form, kind)
+        service.edit(notice, data, clock.now())
     except service.NoticeError as exc:
         db.session.rollback()
         flash(str(exc), "error")
         return _render_form(form, kind, notice, 422)
     db.session.commit()
     flash("Notice saved.", "success")
+    _flash_note(data)
     return redirect(url_for(".admin_list"), code=303)
 
 

@@ -32,7 +32,13 @@ class NoticeData:
 
 
 def off_hours() -> rules.OffHours:
+    """The suggested maintenance windows (MAINTENANCE_WEEKDAY_HOURS, MAINTENANCE_ANYTIME_DAYS)."""
     return rules.OffHours.from_settings(current_app.config)
+
+
+def maintenance_policy() -> rules.MaintenancePolicy:
+    """What scheduled maintenance may use (MAINTENANCE_POLICY on the business calendar)."""
+    return rules.MaintenancePolicy.from_settings(current_app.config)
 
 
 def zone() -> ZoneInfo:
@@ -49,7 +55,7 @@ def moment(value: datetime) -> str:
 
 def check(data: NoticeData, now: datetime, existing: Notice | None = None) -> None:
     """Raise NoticeError when the notice breaks a rule; scheduled maintenance must sit
-    wholly inside off-hours."""
+    wholly inside what the maintenance policy allows (by default: outside business hours)."""
     if not data.title.strip():
         raise NoticeError("Give the notice a title.")
     if data.starts_at is None:
@@ -67,16 +73,17 @@ def check(data: NoticeData, now: datetime, existing: Notice | None = None) -> No
         raise NoticeError("A maintenance window can last at most 7 days.")
     if existing is None and data.ends_at <= now:
         raise NoticeError("That window is already over. Check the date.")
-    hours = off_hours()
-    conflict = hours.first_conflict(data.starts_at, data.ends_at)
-    if conflict is not None:
-        when = ("starts" if conflict == data.starts_at.astimezone(hours.zone)
-                else "would still be running")
-        raise NoticeError(
-            f"Scheduled maintenance may only run in off-hours: {hours.describe()}. "
-            f"This window {when} on {format_moment(conflict, hours.label)}, which is during "
-            f"business hours. Pick another time, or, for an emergency, post an unscheduled "
-            f"notice instead.")
+    verdict = maintenance_policy().judge(data.starts_at, data.ends_at)
+    if not verdict.allowed:
+        raise NoticeError(verdict.message)
+
+
+def maintenance_note(data: NoticeData) -> str:
+    """For an allowed maintenance window outside the suggested ones, a note for the admin."""
+    if data.kind != NoticeKind.MAINTENANCE or data.starts_at is None or data.ends_at is None:
+        return ""
+    verdict = maintenance_policy().judge(data.starts_at, data.ends_at)
+    return verdict.message if verdict.allowed else ""
 
 
 def create(data: NoticeData, author: User | None, now: datetime) -> Notice:

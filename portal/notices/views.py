@@ -29,11 +29,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.accounts.service import safe_next
 from portal.extensions import db
 from portal.kb import page_cache
-from portal.notices import clock, feeds, quiet, service
+from portal.notices import clock, feeds, quiet, rules, service
 from portal.notices.forms import ActionForm
 
 bp = Blueprint("notices", __name__)
 log = logging.getLogger(__name__)
+
+
+@bp.record_once
+def _check_maintenance_policy(state) -> None:
+    """An unknown PORTAL_MAINTENANCE_POLICY stops the app at start, not on the admin's form."""
+    rules.check_policy_name(state.app.config.get("MAINTENANCE_POLICY"))
 
 DISMISSED_KEY = "portal_dismissed_notices"
 MAX_DISMISSED = 50
@@ -53,7 +59,7 @@ def _site_url() -> str:
 def status():
     now = clock.now()
     return render_template("notices/status.html", overview=service.overview(now),
-                           off_hours=service.off_hours().describe(), now=now,
+                           off_hours=service.maintenance_policy().describe(), now=now,
                            business_zone=current_app.config["BUSINESS_TIMEZONE"])
 
 

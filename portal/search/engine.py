@@ -115,6 +115,10 @@ class SearchEngine(Protocol):
     def suggest(self, prefix: str, limit: int) -> list[Suggestion]:
         """Titles for a prefix typed in the search box."""
 
+    def related(self, slug: str, limit: int) -> list[Suggestion]:
+        """Other articles most like this one by their text, most alike first ([] for a slug
+        the index does not hold); raises SearchUnavailable when it cannot answer."""
+
     def is_ready(self) -> bool:
         """True when an index exists (it may still turn out unreadable)."""
 

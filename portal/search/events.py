@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.models.search import SearchClick, SearchEvent
-from portal.search import event_limits
+from portal.search import event_limits, popular
 from portal.search.learning import client_ip_hash
 
-POPULAR_DAYS = 90
+POPULAR_DAYS = 90  # past queries suggested while typing (articles: popular.READ_DAYS)
 POPULAR_QUERIES_KEPT = 5000
 POPULAR_ARTICLES_KEPT = 50
 
@@ -81,7 +81,15 @@ class Popularity:
             return cached
         with self._lock:
             if self._cached is cached:
-                self._cached = self._load(now)
+                try:
+                    self._cached = self._load(now)
+                except Exception:
+                    db.session.rollback()
+                    # Keep what was known, and ask again only after the same interval: pages
+                    # that show popular articles (the home page) must not each wait for a
+                    # database that is down. The caller logs the error.
+                    self._cached = _Cached(now, cached.queries or [], cached.articles or [])
+                    raise
             return self._cached
 
     def _load(self, now: float) -> _Cached:
@@ -96,13 +104,8 @@ class Popularity:
             .order_by(func.count().desc())
             .limit(POPULAR_QUERIES_KEPT)).all()
         queries = sorted((text, count) for text, count in rows)
-        clicks = db.session.execute(
-            select(SearchClick.slug, func.count())
-            .where(SearchClick.created_at >= since)
-            .group_by(SearchClick.slug)
-            .order_by(func.count().desc())
-            .limit(POPULAR_ARTICLES_KEPT)).all()
-        return _Cached(now, queries, [slug for slug, _ in clicks])
+        read = popular.most_read(POPULAR_ARTICLES_KEPT)
+        return _Cached(now, queries, [slug for slug, _ in read])
 
     def queries(self, prefix: str, limit: int) -> list[str]:
         """Past queries starting with prefix (typed by enough different visitors)."""
@@ -120,5 +123,5 @@ class Popularity:
         return [text for _, text in found[:limit]]
 
     def articles(self) -> list[str]:
-        """Slugs of the most opened search results, most opened first."""
+        """Slugs of the most read articles lately (see popular.py), most read first."""
         return list(self._fresh().articles or [])

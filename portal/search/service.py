@@ -194,9 +194,10 @@ class SearchService:
                                     hit.snippet, hit.score, history.modified_at, position))
         return items
 
-    def popular_articles(self, tree: ContentTree | None = None,
-                         limit: int = POPULAR_COUNT) -> list[Article]:
-        """Most opened from search results lately, topped up with recently updated ones."""
+    def most_read(self, tree: ContentTree | None = None,
+                  limit: int = POPULAR_COUNT) -> list[Article]:
+        """The published articles readers read most lately (portal/search/popular.py says
+        how that is counted), most read first; [] while there is no such data."""
         tree = tree or self.store.tree()
         chosen: list[Article] = []
         try:
@@ -206,11 +207,16 @@ class SearchService:
             slugs = []
         for slug in slugs:
             article = tree.by_slug.get(slug)
-            if article is not None and not article.draft:
+            if article is not None and not article.draft and article not in chosen:
                 chosen.append(article)
-        if len(chosen) < limit:
-            chosen += [a for a in self._recently_updated(tree, 2 * limit) if a not in chosen]
         return chosen[:limit]
+
+    def popular_articles(self, tree: ContentTree | None = None,
+                         limit: int = POPULAR_COUNT) -> list[Article]:
+        """The most read articles; the recently updated ones only when nobody has been
+        counted reading any yet."""
+        tree = tree or self.store.tree()
+        return self.most_read(tree, limit) or self._recently_updated(tree, limit)
 
     def _recently_updated(self, tree: ContentTree, limit: int) -> list[Article]:
         key = (id(tree), getattr(self.store, "generation", 0), limit)

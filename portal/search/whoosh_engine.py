@@ -60,6 +60,8 @@ from portal.search.whoosh_schema import category_of, category_token
 log = logging.getLogger(__name__)
 
 WEAK_RESULTS = 3  # fewer hits than this: try similar words and completions too
+RELATED_TERMS = 12  # an article's most telling words, searched for to find others like it
+RELATED_MIN_SHARE = 0.25  # related articles score at least this share of the closest one
 WEIGHTING = BM25F(B=0.75, K1=1.2)
 
 
@@ -351,6 +353,26 @@ class WhooshEngine:
             ranked.append((not starts, len(title), title.lower(), slug, title))
         ranked.sort()
         return [Suggestion(slug, title) for *_key, slug, title in ranked[:limit]]
+
+
+    def related(self, slug: str, limit: int) -> list[Suggestion]:
+        """Whoosh's "more like this": the article's key terms (Bo1 model: frequent in it,
+        rare in the collection) from its title, summary and body, searched for in the other
+        articles; weak matches far below the best one are left out."""
+        with self._searching() as (searcher, _generation):
+            docnum = searcher.document_number(slug=slug)
+            if docnum is None:
+                return []
+            stored = searcher.stored_fields(docnum)
+            text = "\n".join(stored.get(name) or "" for name in ("title", "summary", "body"))
+            if not text.strip():
+                return []
+            hits = searcher.more_like(docnum, "anytext", text=text, top=limit,
+                                      numterms=RELATED_TERMS)
+            scored = [(hit.score, hit.fields()) for hit in hits]
+        best = scored[0][0] if scored else 0.0
+        return [Suggestion(fields["slug"], fields.get("title", ""))
+                for score, fields in scored if score >= best * RELATED_MIN_SHARE]
 
 
 def _docnums(searcher: Searcher, by_slug: dict[str, float]) -> dict[int, float]:

@@ -44,6 +44,9 @@ class TicketForm(FlaskForm):
         "Phone number (optional)",
         validators=[Optional(), Length(max=40),
                     Regexp(r"^[0-9+()./ x-]{5,40}$", message="Use digits, spaces, + ( ) - only.")],
+        # The same rule for the browser (escaped for its "v" mode): tickets.js clears the
+        # error once the number is corrected. The form is novalidate, so nothing is blocked.
+        render_kw={"pattern": r"[0-9+\(\)\.\/ x\-]{5,40}"},
         description="For a call back on urgent problems.")
     attachments = MultipleFileField("Attachments (optional)")
     idempotency_key = HiddenField()

@@ -54,6 +54,9 @@ log = logging.getLogger(__name__)
 GATE_MESSAGE = ("Please search the help center first: most questions already have an answer "
                 "here, and the ticket form opens once you have searched.")
 VISIT_KEY = "portal_keep_visit"  # survives sign-in, like the search memory
+# Browsers never refill a file field, so a refused upload means choosing the files again.
+REATTACH = "Nothing was filed yet and your text is kept; choose the files again."
+REATTACH_REPLY = "Nothing was sent yet and your text is kept; choose the files again."
 
 
 def search_first(view):
@@ -135,7 +138,10 @@ def new():
         attachments.remove(data.stored_names)
         if isinstance(exc, service.FilingRefused):
             return render_template("tickets/refused.html", reason=str(exc)), 403
-        flash(str(exc), "error")
+        if isinstance(exc, attachments.AttachmentError):  # beside the field it is about
+            form.attachments.errors = [*form.attachments.errors, f"{exc} {REATTACH}"]
+        else:
+            flash(str(exc), "error")
         return render_new(form, 422)
     except IntegrityError:  # the same form posted twice at once: the other request won
         db.session.rollback()
@@ -250,7 +256,10 @@ def reply(ticket_id: int):
     except (service.TicketError, attachments.AttachmentError) as exc:
         db.session.rollback()
         attachments.remove(stored)
-        flash(str(exc), "error")
+        if isinstance(exc, attachments.AttachmentError):  # beside the field it is about
+            form.attachments.errors = [*form.attachments.errors, f"{exc} {REATTACH_REPLY}"]
+        else:
+            flash(str(exc), "error")
         return render_ticket(ticket_or_404(ticket_id), form, 422)
     except SQLAlchemyError:
         db.session.rollback()

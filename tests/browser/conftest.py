@@ -91,3 +91,16 @@ def screenshot() -> Callable[..., Path]:
         return path
 
     return take
+
+
+
+@pytest.fixture(scope="session")
+def axe_script() -> Path:
+    """axe.min.js of the pinned axe-core (tests/browser/a11y.py), installed with npm the
+    first time. Never skipped: if it cannot be installed, the test fails and says why."""
+    from tests.browser.a11y import AxeUnavailable, install_axe
+
+    try:
+        return install_axe()
+    except AxeUnavailable as error:
+        pytest.fail(str(error))

@@ -130,7 +130,10 @@ def test_admin_sees_the_refusal_for_a_business_hours_window(serve, app, make_use
     page.get_by_label("Starts").fill("2026-12-07T10:00")
     page.get_by_label("Ends").fill("2026-12-07T11:00")
     page.get_by_role("button", name="Schedule maintenance").click()
-    assert "only run in off-hours" in page.locator(".flash-error").inner_text()
+    assert page.locator(".flash-error").inner_text().startswith(
+        "This window starts on Monday, Dec 7, 2026 at 10:00 AM ET, which is within business "
+        "hours (8:00 AM–8:00 PM ET, Monday–Friday, excluding US federal holidays). Scheduled "
+        "maintenance may only run in off-hours:")
     screenshot(page, "notices-admin-refused")
     page.goto(server.url + "/admin/notices")
     screenshot(page, "notices-admin-list")
@@ -139,7 +142,7 @@ def test_admin_sees_the_refusal_for_a_business_hours_window(serve, app, make_use
 def test_training_list(serve, app, page, screenshot):
     server = serve(app)
     page.goto(server.url + "/training/")
-    assert "12 of 12 seats left" in page.locator(".training-item").inner_text()
+    assert "12 seats left of 12" in page.locator(".training-item").inner_text()
     screenshot(page, "training-list", full_page=False)
 
 

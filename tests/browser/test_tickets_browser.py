@@ -27,7 +27,7 @@ def sign_in(page, base: str, email: str) -> None:
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(base + "/")
+    page.wait_for_url(lambda url: "/login" not in url)  # agents land on the queue
 
 
 @pytest.fixture
@@ -198,3 +198,49 @@ def test_a_reply_with_a_file_over_the_limit_is_stopped_before_sending(serve, pag
     page.get_by_role("button", name="Send reply").click()
     assert page.url.endswith(f"/tickets/{ticket_id}")  # not sent: nothing to lose
     assert page.get_by_label("Your reply").input_value() == "Here is the trace you asked for."
+
+
+def test_a_corrected_field_loses_its_error_and_a_refused_file_is_named_beside_its_field(
+        serve, page, tmp_path, screenshot):
+    server = serve()
+    add_user(server.app, "casey@acme.test", org="Acme Paving")
+    sign_in(page, server.url, "casey@acme.test")
+    search_then_open_the_form(page, server.url)
+    page.get_by_label("Phone number (optional)").fill("call me")
+    page.get_by_role("button", name="Submit ticket").click()  # three fields refused
+    page.wait_for_load_state()
+    subject_error = page.locator("#subject-error")
+    description_error = page.locator("#description-error")
+    assert subject_error.inner_text() == "Give your ticket a short subject."
+    assert description_error.is_visible()
+
+    page.get_by_label("Subject").fill("Exports are slow")
+    assert subject_error.count() == 0 or not subject_error.is_visible()
+    assert page.get_by_label("Subject").get_attribute("aria-invalid") is None
+    assert description_error.is_visible()  # not corrected yet: its error stays
+    page.get_by_label("What happened?").fill("   ")  # blank is not a correction
+    assert description_error.is_visible()
+    page.get_by_label("What happened?").fill("Takes ten minutes.")
+    assert description_error.count() == 0 or not description_error.is_visible()
+    phone_error = page.locator("#phone-error")
+    page.get_by_label("Phone number (optional)").fill("call me later")  # still not a number
+    assert phone_error.is_visible()
+    page.get_by_label("Phone number (optional)").fill("+1 (801) 555-0100")
+    assert phone_error.count() == 0 or not phone_error.is_visible()
+
+    program = tmp_path / "setup.exe"
+    program.write_bytes(b"MZ\x90\x00 not a screenshot")
+    page.get_by_label("Attachments (optional)").set_input_files(str(program))
+    page.get_by_role("button", name="Submit ticket").click()
+    page.wait_for_load_state()
+    error = page.locator("#attachments-error")
+    assert "“setup.exe” is not a file type we accept" in error.inner_text()
+    assert page.locator(".flashes").count() == 0
+    assert page.get_by_label("Subject").input_value() == "Exports are slow"
+    screenshot(page, "tickets-6-refused-attachment")
+    log = tmp_path / "trace.log"
+    log.write_text("line 1\n")
+    page.get_by_label("Attachments (optional)").set_input_files(str(log))
+    assert not error.is_visible()
+    page.get_by_role("button", name="Submit ticket").click()
+    page.wait_for_url(re.compile(r".*/tickets/\d+$"))

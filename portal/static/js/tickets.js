@@ -1,5 +1,6 @@
 /* Ticket pages: article suggestions while typing a subject, attachment limits checked
-   before upload, and times shown in the reader's own time zone beside Eastern.
+   before upload, field errors cleared once corrected, and times shown in the reader's own
+   time zone beside Eastern.
    Everything here is an enhancement: without it the form and pages work the same. */
 (function () {
   "use strict";
@@ -115,6 +116,74 @@
     if (input.value.trim()) lookUp();
   }
 
+  /* -- field errors: shown beside the field, gone once it is corrected ------------------- */
+  function describedBy(control, id, on) {
+    var ids = (control.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (x) {
+      return x && x !== id;
+    });
+    if (on) ids.push(id);
+    if (ids.length) control.setAttribute("aria-describedby", ids.join(" "));
+    else control.removeAttribute("aria-describedby");
+  }
+
+  function markField(control, error, message) {
+    var block = control.closest(".field");
+    error.textContent = message;
+    error.hidden = !message;
+    if (block && block.contains(error)) block.classList.toggle("has-error", !!message);
+    if (message) control.setAttribute("aria-invalid", "true");
+    else control.removeAttribute("aria-invalid");
+    if (error.id) describedBy(control, error.id, !!message);
+  }
+
+  function isCorrected(control) {
+    if (control.required && !String(control.value || "").trim()) return false;
+    return !control.checkValidity || control.checkValidity();
+  }
+
+  /* The server's message is about the value it refused. Once the reader changes the field
+     to something that passes the checks the browser knows (required, maximum length,
+     pattern), the message goes; the server checks everything again on submit. */
+  function clearCorrectedErrors(root) {
+    var blocks = root.querySelectorAll(".field.has-error");
+    for (var i = 0; i < blocks.length; i++) {
+      var block = blocks[i];
+      if (block.querySelector("[data-attachments-error]")) continue;  // attachmentLimits
+      var controls = block.querySelectorAll("input, textarea, select");
+      if (!controls.length) continue;
+      watch(block, controls);
+    }
+
+    function snapshot(controls) {
+      return Array.prototype.map.call(controls, function (c) {
+        return c.type === "radio" || c.type === "checkbox" ? String(c.checked) : c.value;
+      }).join("\u0000");
+    }
+
+    function watch(block, controls) {
+      var refused = snapshot(controls);
+      function update() {
+        if (!block.classList.contains("has-error") || snapshot(controls) === refused) return;
+        for (var j = 0; j < controls.length; j++) if (!isCorrected(controls[j])) return;
+        var errors = block.querySelectorAll(".field-error");
+        for (var k = 0; k < errors.length; k++) {
+          for (var m = 0; m < controls.length; m++) {
+            if (errors[k].id) describedBy(controls[m], errors[k].id, false);
+          }
+          errors[k].parentNode.removeChild(errors[k]);
+        }
+        var hints = block.querySelectorAll(".hint[id]");
+        for (var n = 0; n < controls.length; n++) {
+          controls[n].removeAttribute("aria-invalid");
+          for (var h = 0; h < hints.length; h++) describedBy(controls[n], hints[h].id, true);
+        }
+        block.classList.remove("has-error");
+      }
+      block.addEventListener("input", update);
+      block.addEventListener("change", update);
+    }
+  }
+
   /* -- attachment limits, checked before a long upload fails ------------------------------ */
   function attachmentLimits(form) {
     var input = form.querySelector("input[type=file]");
@@ -136,8 +205,7 @@
 
     function check() {
       var message = problem();
-      error.textContent = message;
-      error.hidden = !message;
+      markField(input, error, message);  // also takes away a refusal from the server
       return !message;
     }
 
@@ -161,7 +229,10 @@
     var form = document.getElementById("ticket-form");
     if (form) suggestions(form);
     var withFiles = document.querySelectorAll("form[data-max-bytes]");
-    for (var i = 0; i < withFiles.length; i++) attachmentLimits(withFiles[i]);
+    for (var i = 0; i < withFiles.length; i++) {
+      clearCorrectedErrors(withFiles[i]);
+      attachmentLimits(withFiles[i]);
+    }
   }
 
   if (document.readyState === "loading") {
