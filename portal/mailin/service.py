@@ -314,10 +314,7 @@ def file_held(row: IncomingMail, customer_email: str, agent: User, now: datetime
     customer = find_user(customer_email.strip())
     if customer is None or customer.role != Role.CUSTOMER:
         raise ReviewError(f"No customer account uses {customer_email.strip() or 'that address'}.")
-    try:
-        parsed = parse(Path(row.raw_path).read_bytes())
-    except (OSError, Malformed) as exc:
-        raise ReviewError(f"The stored copy of this message cannot be read: {exc}") from exc
+    parsed = _stored_copy(row)
     prefix = f"(Received by email from {row.sender}; filed by {agent.name}.)\n\n"
     try:
         ticket, stored = file_as_ticket(parsed, customer, now, prefix)
@@ -328,23 +325,32 @@ def file_held(row: IncomingMail, customer_email: str, agent: User, now: datetime
     return ticket, stored
 
 
-def add_held_reply(row: IncomingMail, agent: User, now: datetime
-                   ) -> tuple[Ticket, list[str]]:
-    """Add a held reply to the ticket it names, as its sender's message, once an agent
-    has checked that the sender really wrote it."""
-    _still_held(row)
+def _stored_copy(row: IncomingMail) -> ParsedMail:
     try:
-        parsed = parse(Path(row.raw_path).read_bytes())
+        return parse(Path(row.raw_path).read_bytes())
     except (OSError, Malformed) as exc:
         raise ReviewError(f"The stored copy of this message cannot be read: {exc}") from exc
+
+
+def _held_reply(row: IncomingMail) -> tuple[ParsedMail, User, Ticket]:
+    """The held message, its sender's account and the ticket it answers, or ReviewError."""
+    parsed = _stored_copy(row)
     sender, number = find_user(parsed.sender), parsed.ticket_number or _threaded_ticket(parsed)
     if sender is None or number is None:
         raise ReviewError("This message names no ticket, or no account uses its sender's "
                           "address. File it as a ticket instead.")
     try:
-        ticket = tickets.get_ticket(sender, number)
+        return parsed, sender, tickets.get_ticket(sender, number)
     except tickets.TicketNotFound:
         raise ReviewError(f"{sender.email} cannot see ticket #{number}.") from None
+
+
+def add_held_reply(row: IncomingMail, agent: User, now: datetime
+                   ) -> tuple[Ticket, list[str]]:
+    """Add a held reply to the ticket it names, as its sender's message, once an agent
+    has checked that the sender really wrote it."""
+    _still_held(row)
+    parsed, sender, ticket = _held_reply(row)
     uploads, notes = uploads_within_limits(parsed)
     stored: list[str] = []
     try:
@@ -363,15 +369,8 @@ def reply_ticket_number(row: IncomingMail) -> int | None:
     if row.outcome != MailOutcome.HELD or not row.raw_path:
         return None
     try:
-        parsed = parse(Path(row.raw_path).read_bytes())
-    except (OSError, Malformed):
-        return None
-    sender, number = find_user(parsed.sender), parsed.ticket_number or _threaded_ticket(parsed)
-    if sender is None or number is None:
-        return None
-    try:
-        return tickets.get_ticket(sender, number).id
-    except tickets.TicketNotFound:
+        return _held_reply(row)[2].id
+    except ReviewError:
         return None
 
 
