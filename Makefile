@@ -42,3 +42,4 @@ bench: venv
 	$(PY) bench/pages.py
 	$(PY) bench/relevance.py
 	$(PY) bench/search_speed.py
+	$(PY) bench/account_enumeration.py

@@ -66,4 +66,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
     app.register_blueprint(hooks_bp)
+
+    from portal.admin.views import bp as admin_bp
+
+    app.register_blueprint(admin_bp)
     return app

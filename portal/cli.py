@@ -1,4 +1,5 @@
-"""Command-line tools registered on the app: `flask --app wsgi kb|search|users ...`."""
+"""Command-line tools registered on the app: `flask --app wsgi kb|search|users|orgs ...`
+(`users` is in portal/admin/users_cli.py, `orgs` in portal/admin/orgs_cli.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal.content.check import check_folder
-from portal.models import Role
 
 kb_cli = AppGroup("kb", help="Knowledge base content: check, index, sync.")
-users_cli = AppGroup("users", help="Manage user accounts.")
 search_cli = AppGroup("search", help="Search: what it learned from readers.")
 
 
@@ -108,30 +107,12 @@ def reset_learning_command(query: str | None, slug: str | None) -> None:
                    f"{_count(row.readers, 'reader')} (+{row.boost:.2f})")
 
 
-@users_cli.command("create")
-@click.argument("email")
-@click.option("--name", default="", help="Display name.")
-@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.CUSTOMER.value)
-@click.option("--org", "organisation", default=None, help="Organisation (customers).")
-@click.password_option(help="Asked for when not given.")
-def create_user_command(email: str, name: str, role: str, organisation: str | None,
-                        password: str) -> None:
-    """Create a user account."""
-    from portal.accounts.service import AccountError, create_user
-    from portal.extensions import db
-
-    try:
-        user = create_user(email, name, password, role, organisation)
-    except AccountError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
-    click.echo(f"Created {user.role.value} {user.email}"
-               + (f" in {user.organisation.name}" if user.organisation else ""))
-
-
 def init_app(app: Flask) -> None:
+    from portal.admin.orgs_cli import orgs_cli
+    from portal.admin.users_cli import users_cli
+
     app.cli.add_command(kb_cli)
+    app.cli.add_command(orgs_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(search_cli)
     import portal.mailin.cli  # noqa: F401  (adds `tickets ingest-email` to tickets_cli)

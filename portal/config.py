@@ -42,6 +42,18 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "LOGIN_DEVICE_DAYS": ("PORTAL_LOGIN_DEVICE_DAYS", "int", 365),
     "LOGIN_KNOWN_NETWORK_DAYS": ("PORTAL_LOGIN_KNOWN_NETWORK_DAYS", "int", 30),
     "TRUSTED_PROXIES": ("PORTAL_TRUSTED_PROXIES", "int", 0),
+    # Accounts (issue 12): single-use links mailed to owners, and how often "Forgot your
+    # password?" and registration may be asked per client network and per address.
+    "RESET_LINK_MINUTES": ("PORTAL_RESET_LINK_MINUTES", "int", 60),
+    "INVITE_LINK_DAYS": ("PORTAL_INVITE_LINK_DAYS", "int", 7),
+    "VERIFY_LINK_DAYS": ("PORTAL_VERIFY_LINK_DAYS", "int", 3),
+    "ACCOUNT_MAIL_IP_LIMIT": ("PORTAL_ACCOUNT_MAIL_IP_LIMIT", "str", "10 per minute;50 per hour"),
+    "ACCOUNT_MAIL_ADDRESS_LIMIT": (
+        "PORTAL_ACCOUNT_MAIL_ADDRESS_LIMIT", "str", "3 per 15 minutes;10 per day"),
+    "ADMIN_PER_PAGE": ("PORTAL_ADMIN_PER_PAGE", "int", 25),
+    "SESSION_IDLE_DAYS": ("PORTAL_SESSION_IDLE_DAYS", "float", 30.0),
+    # What a visitor searched and read, kept for their ticket (portal/search/gate.py).
+    "VISIT_TRAIL_HOURS": ("PORTAL_VISIT_TRAIL_HOURS", "int", 48),
     # Strict-Transport-Security on HTTPS responses (review finding 7): seconds browsers keep
     # to HTTPS (0 sends no header); INCLUDE_SUBDOMAINS only if every subdomain serves HTTPS.
     "HSTS_MAX_AGE": ("PORTAL_HSTS_MAX_AGE", "int", 365 * 24 * 3600),

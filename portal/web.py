@@ -88,16 +88,18 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        from portal.accounts import sessions
         from portal.extensions import db
 
         try:
             user = db.session.get(User, int(user_id))
+            live = user is not None and user.active and sessions.is_live(user.id)
         except ValueError:
             return None
         except outage.OUTAGE_ERRORS as error:  # read on as a guest, with a notice
             outage.mark_down(error)
             return None
-        return user if user is not None and user.active else None
+        return user if live else None
 
     @app.before_request
     def no_guest_posts_for_signed_in_readers():

@@ -99,7 +99,7 @@ def test_forms_without_a_csrf_token_are_refused(make_app, make_user):
     assert "The form expired" in response.get_data(as_text=True)
 
 
-def test_registration_creates_a_customer_and_keeps_input_on_errors(app, client):
+def test_registration_creates_an_unconfirmed_customer_and_keeps_input_on_errors(app, client):
     bad = client.post("/register", data={"name": "Eve New", "email": "eve@example.com",
                                          "password": "short", "confirm": "short"})
     html = bad.get_data(as_text=True)
@@ -107,14 +107,17 @@ def test_registration_creates_a_customer_and_keeps_input_on_errors(app, client):
     good = client.post("/register", data={"name": "Eve New", "email": "eve@example.com",
                                           "password": "long enough pw",
                                           "confirm": "long enough pw"})
-    assert good.status_code == 302
+    assert good.status_code == 200 and "Check your email" in good.get_data(as_text=True)
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "eve@example.com"))
-        assert user.role.value == "customer"
+        assert user.role.value == "customer" and user.email_verified_at is None
+    # A taken address gets the same page (tests/test_registration_verify.py), never a
+    # message saying the account exists.
     again = client.post("/register", data={"name": "Eve", "email": "EVE@example.com",
                                            "password": "long enough pw",
                                            "confirm": "long enough pw"})
-    assert "already exists" in again.get_data(as_text=True)
+    assert "already exists" not in again.get_data(as_text=True)
+    assert "Check your email" in again.get_data(as_text=True)
 
 
 def test_registration_can_be_switched_off(make_app):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.content import get_store
 from portal.extensions import db
-from portal.models import SearchEvent
+from portal.models import SearchEvent, VisitTrail
 from portal.search import indexer
 from portal.search.service import get_service
 from portal.search.spelling import Vocabulary
@@ -235,7 +235,11 @@ def test_search_is_remembered_for_the_ticket_gate(app):
     client.get("/search?q=")
     with client.session_transaction() as session:
         assert session["portal_keep_searched"] is True
-        assert session["portal_keep_queries"] == ["locked out"]
+        visitor = session["portal_keep_visitor"]
+    with app.app_context():  # what was searched is kept on the server, not in the cookie
+        kept = db.session.scalars(select(VisitTrail.value).where(
+            VisitTrail.visitor == visitor, VisitTrail.kind == "q")).all()
+    assert kept == ["locked out"]
 
 
 def test_results_page_links_each_result_for_click_logging(app):
@@ -256,3 +260,4 @@ def test_spelling_corrections_prefer_common_words_one_edit_away():
     assert vocabulary.correct("rest") is None  # too short to guess
     assert vocabulary.correct("x" * 500) is None
     assert vocabulary.correct("platypus") is None
+

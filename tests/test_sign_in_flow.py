@@ -52,7 +52,7 @@ def test_other_pages_keep_the_plain_sign_in_request(client):
     ("agent", "/tickets/queue"),
     ("editor", "/feedback/health"),
     ("customer", "/"),
-    ("admin", "/"),
+    ("admin", "/admin/"),
 ])
 def test_each_role_lands_on_its_own_start_page(client, make_user, role, landing):
     user = make_user(role=role, org="Acme Paving" if role == "customer" else None)
@@ -62,7 +62,7 @@ def test_each_role_lands_on_its_own_start_page(client, make_user, role, landing)
     assert sign_in(client, user.email, "/").headers["Location"] == landing
 
 
-@pytest.mark.parametrize("role", ["agent", "editor", "customer"])
+@pytest.mark.parametrize("role", ["agent", "editor", "customer", "admin"])
 def test_a_page_the_reader_came_from_wins(client, make_user, role):
     user = make_user(role=role)
     response = sign_in(client, user.email, "/articles/locked-account")

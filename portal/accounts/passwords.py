@@ -12,9 +12,10 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Check a password; with no stored hash, spend the same time and return False."""
+    """Check a password; with no stored hash (None, or "" for an invited account that has
+    not chosen one yet), spend the same time and return False."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and bool(stored_hash)
     except (VerificationError, InvalidHashError):
         return False
 

@@ -1,8 +1,18 @@
-"""Sign-in, sign-out and registration pages.
+"""Sign-in, sign-out, registration, password recovery and the account page.
 
-    /login      GET, POST  (throttled: see portal/accounts/attempts.py and throttle.py)
-    /logout     POST
-    /register   GET, POST  (when PORTAL_REGISTRATION_OPEN)
+    /login                        GET, POST  (throttled: portal/accounts/attempts.py, throttle.py)
+    /logout                       POST
+    /register                     GET, POST  (when PORTAL_REGISTRATION_OPEN; mails a link)
+    /verify/<token>               GET        confirm the address (link from the mail)
+    /verify/resend                POST       mail the confirmation link again
+    /forgot                       GET, POST  "Forgot your password?" (mails a link)
+    /reset/<token>                GET, POST  choose a new password (reset or invitation link)
+    /account...                              "Your account": see account_views.py
+
+The pages that mail someone (/register, /forgot, /verify/resend) answer alike whether or
+not the address has an account (portal/accounts/recovery.py) and share two limits, per
+client network (ACCOUNT_MAIL_IP_LIMIT) and per address (ACCOUNT_MAIL_ADDRESS_LIMIT),
+counting only requests that sent mail.
 """
 
 from __future__ import annotations
@@ -14,6 +24,8 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -22,9 +34,19 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from portal.accounts import attempts, devices, service, throttle
-from portal.accounts.forms import LoginForm, RegistrationForm
+from portal import outage
+from portal.accounts import attempts, devices, recovery, service, sessions, throttle
+from portal.accounts.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    NewPasswordForm,
+    RegistrationForm,
+    ResendVerificationForm,
+)
+from portal.accounts.links import LinkError
 from portal.extensions import db, limiter
+from portal.models import TokenPurpose, User
+from portal.tickets import mail
 
 bp = Blueprint("accounts", __name__)
 
@@ -33,6 +55,9 @@ PAUSED = ("This account has had too many failed sign-ins, so signing in to it fr
           "or network it has not been used on is paused for {wait}. Try again then, or sign in "
           "from a device you have signed in on before.")
 TOO_MANY = "Too many sign-in attempts."
+TOO_MANY_MAILS = ("Too many messages were asked for in a short time, from your network or for "
+                  "this address, so we did not send another. Check your inbox (and spam folder) "
+                  "for the one we sent, or wait a few minutes and try again.")
 
 
 def _login_limit() -> str:
@@ -58,6 +83,17 @@ def _describe_wait(seconds: int) -> str:
     return f"{minutes} minutes" if minutes < 90 else f"{math.ceil(minutes / 60)} hours"
 
 
+def _begin_session(user: User) -> None:
+    """Sign `user` in on this browser: a fresh session (no fixation) keeping only the
+    "portal_keep_" keys, recorded on the server. The caller commits."""
+    sessions.end_current()  # whatever this browser was signed in as before
+    kept = {k: v for k, v in session.items() if k.startswith("portal_keep_")}
+    session.clear()
+    session.update(kept)
+    sessions.start(user)
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_ip_limit, methods=["POST"], key_func=attempts.network_limit_key,
                exempt_when=attempts.from_known_device, deduct_when=attempts.was_failure,
@@ -68,6 +104,8 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = service.safe_next(request.args.get("next")) or ""
+        if request.args.get("email"):  # from a confirmation link
+            form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
         attempt = attempts.current()
         wait = 0.0
@@ -87,11 +125,12 @@ def login():
                 db.session.commit()
             flash(BAD_CREDENTIALS, "error")
             return _login_page(form), 200
+        if not user.email_verified:  # the right password: say what is missing
+            db.session.commit()
+            resend = ResendVerificationForm(formdata=None, ticket=recovery.resend_ticket(user))
+            return render_template("accounts/confirm_first.html", form=resend), 403
         target = service.landing_page(user, form.next.data)
-        kept = {k: v for k, v in session.items() if k.startswith("portal_keep_")}
-        session.clear()  # no fixation: a fresh session for the signed-in user
-        session.update(kept)
-        login_user(user)
+        _begin_session(user)
         throttle.signed_in(attempt.account, user.id, attempt.network, reserved=attempt.stranger)
         db.session.commit()
         flash(f"Signed in as {user.name}.", "success")
@@ -100,33 +139,183 @@ def login():
 
 
 @bp.post("/logout")
-def logout():  # works for anyone, also while the database is down (nothing to look up)
+def logout():  # works for anyone; while the database is down the cookie is still cleared
+    try:
+        sessions.end_current()
+        db.session.commit()
+    except outage.OUTAGE_ERRORS as error:
+        db.session.rollback()
+        outage.mark_down(error)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("kb.home"))
 
 
+# -- Pages that mail an address: one answer for every address, shared limits ---------------
+
+def _mail_ip_limit() -> str:
+    return current_app.config["ACCOUNT_MAIL_IP_LIMIT"]
+
+
+def _mail_address_limit() -> str:
+    return current_app.config["ACCOUNT_MAIL_ADDRESS_LIMIT"]
+
+
+def _mail_network_key() -> str:
+    return "account-mail-network:" + throttle.network_of(request.remote_addr)
+
+
+def _mail_address_key() -> str:
+    address = (request.form.get("email", "")[:320]
+               or recovery.ticket_address(request.form.get("ticket")))
+    return "account-mail-address:" + throttle.account_key(address)
+
+
+def _mail_was_sent(response) -> bool:
+    return bool(g.get("account_mail_sent"))
+
+
+def _mail_refused(request_limit) -> object:
+    """The page asked for again with what was typed (passwords aside), and why: 429."""
+    if request.endpoint == "accounts.forgot_password":
+        page = render_template("accounts/forgot.html", form=ForgotPasswordForm(),
+                               refused=TOO_MANY_MAILS)
+    elif request.endpoint == "accounts.register":
+        form = RegistrationForm()
+        form.password.data = form.confirm.data = ""
+        page = render_template("accounts/register.html", form=form, refused=TOO_MANY_MAILS)
+    else:
+        page = render_template("errors/error.html", code=429, title="Too many requests",
+                               message=TOO_MANY_MAILS, kept=[])
+    return make_response(page, 429)
+
+
+def _mail_limits(view):
+    """Per network and per address, shared by every page that mails an address."""
+    for limit, key, scope in ((_mail_address_limit, _mail_address_key, "account-mail-address"),
+                              (_mail_ip_limit, _mail_network_key, "account-mail-network")):
+        view = limiter.shared_limit(limit, scope=scope, key_func=key, methods=["POST"],
+                                    deduct_when=_mail_was_sent, on_breach=_mail_refused)(view)
+    return view
+
+
+def _sent(message) -> None:
+    """After the commit: send the mail now, and count the request against the limits."""
+    g.account_mail_sent = True
+    mail.send_now([message] if message is not None else [])
+
+
+@bp.after_request
+def keep_link_secrets(response):
+    """A page whose address holds a link's secret: never cached, never sent as Referer."""
+    if request.endpoint in ("accounts.reset_password", "accounts.verify_email"):
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.errorhandler(429)
+def too_many(error):
+    """The page a limit's on_breach prepared; else the site's usual 429 page."""
+    if getattr(error, "response", None) is not None:
+        return error.response
+    return render_template("errors/error.html", code=429, title="Too many requests",
+                           message="You have made too many attempts in a short time. "
+                                   "Wait a minute and try again.", kept=[]), 429
+
+
 @bp.route("/register", methods=["GET", "POST"])
+@_mail_limits
 def register():
     if not current_app.config["REGISTRATION_OPEN"]:
         abort(404)
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            user = service.create_user(form.email.data, form.name.data, form.password.data)
+            message = recovery.register(form.email.data, form.name.data, form.password.data)
         except service.AccountError as exc:
             db.session.rollback()
             flash(str(exc), "error")
             return render_template("accounts/register.html", form=form)
         db.session.commit()
-        session.clear()
-        login_user(user)
-        flash("Welcome! Your account is ready.", "success")
-        return devices.remember(redirect(url_for("kb.home")), user.id)
+        _sent(message)
+        return render_template("accounts/check_email.html", purpose="register")
     return render_template("accounts/register.html", form=form)
+
+
+@bp.get("/verify/<token>")
+def verify_email(token: str):
+    try:
+        user, organisation = recovery.confirm_address(token)
+    except LinkError as problem:
+        db.session.rollback()
+        return render_template("accounts/link_problem.html", problem=str(problem),
+                               purpose="verify"), 400
+    db.session.commit()
+    message = "Your email address is confirmed."
+    if organisation is not None:
+        message += f" Your account now belongs to {organisation.name}."
+    if current_user.is_authenticated and current_user.id == user.id:
+        flash(message, "success")
+        return redirect(url_for("kb.home"))
+    flash(f"{message} Sign in to continue.", "success")
+    return redirect(url_for("accounts.login", email=user.email))
+
+
+@bp.post("/verify/resend")
+@_mail_limits
+def resend_verification():
+    form = ResendVerificationForm()
+    if form.validate_on_submit():
+        message = recovery.resend_verification(form.ticket.data)
+        db.session.commit()
+        _sent(message)
+    return render_template("accounts/check_email.html", purpose="resend")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@_mail_limits
+def forgot_password():
+    form = ForgotPasswordForm()
+    if request.method == "GET" and request.args.get("email"):
+        form.email.data = request.args["email"][:254]
+    if form.validate_on_submit():
+        message = recovery.request_reset(form.email.data)
+        db.session.commit()
+        _sent(message)
+        return render_template("accounts/check_email.html", purpose="reset")
+    return render_template("accounts/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    try:
+        link = recovery.password_link(token)
+    except LinkError as problem:
+        return render_template("accounts/link_problem.html", problem=str(problem),
+                               purpose="reset"), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user, notice = recovery.set_password_from_link(token, form.password.data)
+        except LinkError as problem:  # another request used the link a moment ago
+            db.session.rollback()
+            return render_template("accounts/link_problem.html", problem=str(problem),
+                                   purpose="reset"), 400
+        _begin_session(user)
+        db.session.commit()
+        mail.send_now([notice])
+        flash("Your new password is set. You are signed in here, and signed out on every "
+              "other browser.", "success")
+        return devices.remember(redirect(service.landing_page(user, None)), user.id)
+    return render_template("accounts/reset.html", form=form, email=link.user.email,
+                           invite=link.purpose == TokenPurpose.INVITE)
 
 
 @bp.app_context_processor
 def account_links():
     return {"current_user": current_user}
+
+
+from portal.accounts import account_views  # noqa: E402,F401  (the /account routes)

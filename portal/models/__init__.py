@@ -1,6 +1,8 @@
 """All database models, imported here so Alembic and the app see every table."""
 
-from portal.models.accounts import Organisation, Role, User
+from portal.models.account_security import AccountToken, TokenPurpose, UserSession
+from portal.models.accounts import Organisation, OrganisationDomain, Role, User
+from portal.models.audit import AuditEvent
 from portal.models.feedback import FeedbackReason, FeedbackVote
 from portal.models.login_throttle import LoginKnownNetwork, LoginThrottle
 from portal.models.mailin import IncomingMail, MailOutcome
@@ -17,6 +19,7 @@ from portal.models.tickets import (
     TicketStatus,
 )
 from portal.models.training import Enrollment, EnrollmentStatus, TrainingSession
+from portal.models.visits import VisitTrail
 from portal.models.webhooks import WebhookDelivery
 
 __all__ = ["FeedbackReason", "FeedbackVote", "Organisation", "Role", "User"]
@@ -26,3 +29,5 @@ __all__ += ["Notice", "NoticeKind", "NoticeUpdate", "Enrollment", "EnrollmentSta
             "TrainingSession", "IncomingMail", "MailOutcome"]
 __all__ += ["SearchClick", "SearchEvent"]
 __all__ += ["LoginKnownNetwork", "LoginThrottle", "WebhookDelivery"]
+__all__ += ["AccountToken", "AuditEvent", "OrganisationDomain", "TokenPurpose", "UserSession",
+            "VisitTrail"]

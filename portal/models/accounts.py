@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
+from portal.models.types import UTCDateTime
 
 
 def utcnow() -> datetime:
@@ -30,10 +31,29 @@ class Organisation(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     support_suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     suspension_reason: Mapped[str] = mapped_column(String(500), default="")
+    # Whom the members should contact about a suspension (a name, address or phone).
+    suspension_contact: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now())
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    domains: Mapped[list[OrganisationDomain]] = relationship(
+        back_populates="organisation", cascade="all, delete-orphan",
+        order_by="OrganisationDomain.domain")
+
+
+class OrganisationDomain(db.Model):
+    """An email domain of an organisation: a customer whose verified address is at it joins
+    the organisation (portal/admin/orgs.py). A domain belongs to one organisation."""
+
+    __tablename__ = "organisation_domain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[str] = mapped_column(String(253), unique=True)
+
+    organisation: Mapped[Organisation] = relationship(back_populates="domains")
 
 
 class User(UserMixin, db.Model):
@@ -50,6 +70,9 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # None until the owner opens the link mailed at registration (or an admin vouches).
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, server_default=func.now())
 
@@ -62,6 +85,10 @@ class User(UserMixin, db.Model):
     def has_role(self, *roles: Role | str) -> bool:
         """Admins hold every role; others only their own."""
         return self.role == Role.ADMIN or self.role in {Role(r) for r in roles}
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def is_staff(self) -> bool:

@@ -1,52 +1,40 @@
-"""The search-first gate: remember in the session that this visitor has searched."""
+"""The search-first gate, and what this visitor searched for and read before filing.
+
+The session cookie holds only a flag ("has searched") and an anonymous visitor id. The
+searches and articles themselves are kept on the server (`visit_trail`), the latest
+MAX_REMEMBERED of each for PORTAL_VISIT_TRAIL_HOURS, so the cookie stays the same size
+however much someone reads (issue 12: it grew past 6 KB after 20 searches and 20 reads).
+A search is kept with its search event (portal/search/tracking.py), so past the
+anonymous event limit it is not kept either. Articles are remembered only for visitors
+who searched: the ticket form, which shows them to the agent, opens only after a
+search, and crawlers do not write on every page.
+"""
 
 from __future__ import annotations
 
+import logging
+import random
 import secrets
+import time
+from datetime import timedelta
 
-from flask import session
+from flask import current_app, session
+from sqlalchemy import delete, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from portal.extensions import db
+from portal.models import VisitTrail
+from portal.models.accounts import utcnow
+
+log = logging.getLogger(__name__)
 
 # Keys starting with "portal_keep_" survive the session reset at sign-in.
 SEARCHED_KEY = "portal_keep_searched"
-RECENT_QUERIES_KEY = "portal_keep_queries"
-MAX_REMEMBERED = 20
-
-
-def mark_searched(query: str) -> None:
-    """Record a non-empty search in this visit (called by the search pages and API)."""
-    query = query.strip()
-    if not query:
-        return
-    session[SEARCHED_KEY] = True
-    queries = [q for q in session.get(RECENT_QUERIES_KEY, []) if q != query]
-    session[RECENT_QUERIES_KEY] = (queries + [query[:200]])[-MAX_REMEMBERED:]
-
-
-def has_searched() -> bool:
-    return bool(session.get(SEARCHED_KEY))
-
-
-def searched_queries() -> list[str]:
-    return list(session.get(RECENT_QUERIES_KEY, []))
-
-
-VIEWED_KEY = "portal_keep_viewed"
-
-
-def mark_viewed(slug: str) -> None:
-    """Remember the articles read in this visit (a ticket keeps them for the agent)."""
-    viewed = session.get(VIEWED_KEY, [])
-    if viewed and viewed[-1] == slug:
-        return  # unchanged: do not rewrite the session cookie
-    viewed = [s for s in viewed if s != slug]
-    session[VIEWED_KEY] = (viewed + [slug])[-MAX_REMEMBERED:]
-
-
-def viewed_articles() -> list[str]:
-    return list(session.get(VIEWED_KEY, []))
-
-
 VISITOR_KEY = "portal_keep_visitor"
+MAX_REMEMBERED = 20
+SEARCH, ARTICLE = "q", "a"
+_PRUNE_EVERY = 600.0  # seconds between deletions of expired trails, per process
+_last_prune = 0.0
 
 
 def visitor_id() -> str:
@@ -56,3 +44,102 @@ def visitor_id() -> str:
         visitor = secrets.token_urlsafe(12)
         session[VISITOR_KEY] = visitor
     return visitor
+
+
+def mark_searched(query: str) -> None:
+    """Note in the session that this visitor searched (the search pages and API call it;
+    the query itself is kept by remember_search(), in the search's own transaction)."""
+    if query.strip() and not session.get(SEARCHED_KEY):
+        session[SEARCHED_KEY] = True
+
+
+def remember_search(query: str) -> None:
+    """Keep the query for this visitor's ticket; part of the caller's transaction (it is
+    written with the search event, so a search costs one commit)."""
+    query = query.strip()
+    if query:
+        with db.session.begin_nested():
+            _upsert(SEARCH, query[:200])
+
+
+def has_searched() -> bool:
+    return bool(session.get(SEARCHED_KEY))
+
+
+def searched_queries() -> list[str]:
+    return _recall(SEARCH)
+
+
+def mark_viewed(slug: str) -> None:
+    """Remember the articles read in this visit (a ticket keeps them for the agent);
+    committed now. A database problem loses the entry, never the page."""
+    if not has_searched():
+        return
+    try:
+        _upsert(ARTICLE, slug[:200])
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not remember an article read", exc_info=True)
+
+
+def viewed_articles() -> list[str]:
+    return _recall(ARTICLE)
+
+
+def _window() -> timedelta:
+    return timedelta(hours=int(current_app.config["VISIT_TRAIL_HOURS"]))
+
+
+def _upsert(kind: str, value: str) -> None:
+    """Add (or move to the end) one entry of this visitor; the caller commits."""
+    visitor, now = visitor_id(), utcnow()
+    insert = _insert_for(db.session.get_bind().dialect.name)
+    statement = insert(VisitTrail).values(visitor=visitor, kind=kind, value=value, at=now)
+    db.session.execute(statement.on_conflict_do_update(
+        index_elements=["visitor", "kind", "value"], set_={"at": now}))
+    if random.random() < 1 / MAX_REMEMBERED:  # now and then: keep only the latest
+        keep = (select(VisitTrail.id)
+                .where(VisitTrail.visitor == visitor, VisitTrail.kind == kind)
+                .order_by(VisitTrail.at.desc(), VisitTrail.id.desc())
+                .limit(MAX_REMEMBERED).scalar_subquery())
+        db.session.execute(
+            delete(VisitTrail).where(VisitTrail.visitor == visitor,
+                                     VisitTrail.kind == kind, VisitTrail.id.not_in(keep)),
+            execution_options={"synchronize_session": False})
+    _prune_expired(now)
+
+
+def _insert_for(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _prune_expired(now) -> None:
+    global _last_prune
+    if time.monotonic() - _last_prune < _PRUNE_EVERY:
+        return
+    _last_prune = time.monotonic()
+    db.session.execute(delete(VisitTrail).where(VisitTrail.at < now - _window()),
+                       execution_options={"synchronize_session": False})
+
+
+def _recall(kind: str) -> list[str]:
+    """This visitor's entries of one kind, oldest first ([] if none, or on a problem)."""
+    visitor = session.get(VISITOR_KEY)
+    if not isinstance(visitor, str) or not has_searched():
+        return []
+    try:
+        rows = db.session.scalars(
+            select(VisitTrail.value)
+            .where(VisitTrail.visitor == visitor, VisitTrail.kind == kind,
+                   VisitTrail.at >= utcnow() - _window())
+            .order_by(VisitTrail.at.desc(), VisitTrail.id.desc()).limit(MAX_REMEMBERED))
+        return list(reversed(list(rows)))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("could not read a visitor's trail", exc_info=True)
+        return []

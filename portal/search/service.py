@@ -24,6 +24,7 @@ from portal.content import get_store
 from portal.content.loader import ContentTree
 from portal.content.model import Article, Category
 from portal.content.store import ContentStore
+from portal.paging import page_links
 from portal.search import indexer
 from portal.search.editorial import EMPTY_RULES
 from portal.search.engine import (
@@ -96,13 +97,7 @@ class SearchPage:
     @property
     def page_links(self) -> list[int | None]:
         """Page numbers to offer: first, last and two around this one; None marks a gap."""
-        wanted = {1, self.pages, *range(self.page - 2, self.page + 3)}
-        links: list[int | None] = []
-        for number in sorted(n for n in wanted if 1 <= n <= self.pages):
-            if links and links[-1] is not None and number - links[-1] > 1:
-                links.append(None)
-            links.append(number)
-        return links
+        return page_links(self.page, self.pages)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal.content.loader import ContentTree
 from portal.extensions import db
-from portal.search import event_limits, events
+from portal.search import event_limits, events, gate
 from portal.search.gate import VISITOR_KEY, visitor_id
 from portal.search.service import SearchPage, SearchService
 
@@ -50,6 +50,7 @@ def log_search(service: SearchService, result: SearchPage, source: str,
             user_id=current_user.get_id() and int(current_user.get_id()),
             reader=who,
         )
+        gate.remember_search(result.query.text)  # for the ticket: same transaction
         db.session.commit()
         return search_id
     except Exception:

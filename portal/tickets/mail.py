@@ -11,7 +11,7 @@ import os
 import re
 import smtplib
 import ssl
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -102,15 +102,18 @@ def _send(email: EmailMessage, name: str) -> None:
 
 
 def deliver(now: datetime, ticket_id: int | None = None, limit: int = 100,
-            everything: bool = False) -> tuple[int, int]:
+            everything: bool = False, message_ids: list[int] | None = None) -> tuple[int, int]:
     """Try the outbox messages that are due (or all unsent ones of one ticket, right after
-    it was saved; or, with `everything`, every unsent one). Returns (sent, failed).
+    it was saved; or, with `everything`, every unsent one; or the unsent ones among
+    `message_ids`). Returns (sent, failed).
 
     Never raises for a mail problem: each failure is recorded with a growing delay before
     the next try. The caller commits.
     """
     query = select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-    if ticket_id is not None:
+    if message_ids is not None:
+        query = query.where(OutboxMessage.id.in_(message_ids))
+    elif ticket_id is not None:
         query = query.where(OutboxMessage.ticket_id == ticket_id)
     elif not everything:
         query = query.where(OutboxMessage.next_attempt_at <= now,
@@ -132,6 +135,20 @@ def deliver(now: datetime, ticket_id: int | None = None, limit: int = 100,
             message.sent_at = now
             message.last_error = ""
     return sent, failed
+
+
+def send_now(messages: list[OutboxMessage]) -> None:
+    """After the caller committed: try these messages now (PORTAL_MAIL_SEND_IMMEDIATELY);
+    any that fail stay in the outbox for `flask tickets send-mail`."""
+    ids = [m.id for m in messages if m.id is not None]
+    if not ids or not current_app.config["MAIL_SEND_IMMEDIATELY"]:
+        return
+    try:
+        deliver(datetime.now(UTC), message_ids=ids)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("could not record the delivery of mail %s", ids)
 
 
 def unsent_count() -> int:

@@ -63,10 +63,14 @@ def filing_refusal(user: User) -> str | None:
         return ("Your account is not linked to a customer organisation, so it cannot file "
                 f"tickets yet. Ask your company's administrator to add you, or contact {contact}.")
     if user.organisation.support_suspended:
-        reason = user.organisation.suspension_reason.strip()
+        reason = (user.organisation.suspension_reason or "").strip()
         because = f" Reason: {reason.rstrip('.')}." if reason else ""
-        return (f"Support for {user.organisation.name} is suspended, so new tickets cannot be "
-                f"filed.{because} You can still read every article. To restore support, your "
+        whom = (user.organisation.suspension_contact or "").strip()
+        stopped = (f"Support for {user.organisation.name} is suspended, so new tickets "
+                   f"cannot be filed.{because}")
+        if whom:  # whom the admin named when suspending
+            return f"{stopped} Contact: {whom.rstrip('.')}. You can still read every article."
+        return (f"{stopped} You can still read every article. To restore support, your "
                 f"account administrator can contact {contact}.")
     return None
 

@@ -81,6 +81,16 @@ def seed(app) -> dict[str, int]:
             "Nobody can sign in", "Everyone gets an error page.", 1, "sweep-2"),
             link=lambda t: "http://x")
         ids["ticket"] = ticket.id
+        ids["customer"] = casey.id
+        ids["org"] = casey.organisation_id
+        from portal.admin import audit, orgs
+
+        admin = db.session.scalar(select(User).where(User.email == EMAILS["admin"]))
+        orgs.add_domain(casey.organisation, "acme-paving.example", audit.Actor.of(admin))
+        orgs.suspend(casey.organisation, "Renewal overdue", "Jordan in Accounts",
+                     audit.Actor.of(admin))
+        orgs.resume(casey.organisation, audit.Actor.of(admin))
+        db.session.commit()
 
         incident = Notice(kind=NoticeKind.INCIDENT,
                           title="Load tickets from some asphalt plants arrive late",
@@ -155,23 +165,30 @@ def pages_for(role: str, site: Site) -> list[tuple[str, str]]:
     ticket, mail = site.ids["ticket"], site.ids["mail"]
     if role == "reader":
         return public_pages(site) + [("sign-in", "/login"), ("register", "/register"),
+                                     ("forgot", "/forgot"),
                                      ("sign-in-to-file", "/tickets/new"),
                                      ("not-found", "/no-such-page")]
     pages = [("home", "/"), ("article", "/articles/technical-support-policy"),
              ("contact", "/contact"), ("status", "/status"),
-             ("training-session", f"/training/{site.ids['session']}")]
+             ("training-session", f"/training/{site.ids['session']}"),
+             ("account", "/account")]
     if role == "customer":
         pages += [("search", "/search?q=password"), ("ticket-form", "/tickets/new"),
                   ("tickets", "/tickets/"), ("ticket", f"/tickets/{ticket}")]
     if role in ("agent", "admin"):
         pages += [("queue", "/tickets/queue"), ("ticket", f"/tickets/{ticket}"),
-                  ("mail-review", "/mail/review/"), ("mail-message", f"/mail/review/{mail}")]
+                  ("mail-review", "/mail/review/"), ("mail-message", f"/mail/review/{mail}"),
+                  ("people", "/admin/users"), ("person", f"/admin/users/{site.ids['customer']}"),
+                  ("orgs", "/admin/organisations"),
+                  ("org", f"/admin/organisations/{site.ids['org']}")]
     if role in ("editor", "admin"):
         pages += [("health", "/feedback/health"),
                   ("health-article", "/feedback/health/technical-support-policy"),
                   ("search-learning", "/search/learning")]
     if role == "admin":
-        pages += [("notices", "/admin/notices"),
+        pages += [("admin-home", "/admin/"), ("person-new", "/admin/users/new"),
+                  ("org-new", "/admin/organisations/new"), ("audit", "/admin/audit"),
+                  ("notices", "/admin/notices"),
                   ("notice-form", "/admin/notices/new/maintenance"),
                   ("training", "/training/"), ("training-form", "/training/new")]
     return pages

@@ -1,0 +1,1 @@
+"""The admin console: people, organisations and the audit log (issue 12)."""
