@@ -277,7 +277,11 @@ class Gunicorn:
 
     def __exit__(self, *exc) -> None:
         self.proc.terminate()
-        self.proc.wait(timeout=30)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # a loaded machine: do not wait for a graceful exit
+            self.proc.kill()
+            self.proc.wait(timeout=30)
         self.reader.join(timeout=30)
         self.proc.stderr.close()
 
