@@ -7,9 +7,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTHON ?= python3
 
-.PHONY: run test lint bench venv db index
+.PHONY: run test lint bench venv db index wheel-check smoke
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test,postgres,redis]'
@@ -34,6 +34,14 @@ test: venv
 		echo "*** Install it with: apt-get update && apt-get install -y chromium"; \
 		$(PY) -m pytest --ignore=tests/browser $(PYTEST_ARGS); \
 	fi
+
+# The built wheel installed in a fresh virtualenv outside the checkout: migrate, index, crawl.
+wheel-check: venv
+	$(PY) .ci/wheel-check.py
+
+# gunicorn on PostgreSQL with Redis rate limits, driven like a browser (see .ci/).
+smoke: venv
+	$(PY) .ci/production-smoke.py
 
 lint: venv
 	$(VENV)/bin/ruff check .

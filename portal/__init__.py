@@ -7,34 +7,39 @@ from typing import Any
 
 from flask import Flask
 
-from portal.config import PROJECT_ROOT, load_settings
+from portal import resources
+from portal.config import load_settings
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: settings, extensions, blueprints. No migrations or network here."""
+    """Build the app: settings, extensions, blueprints. No migrations or network here.
+    Templates and migrations come from the checkout, or from the copy an installed wheel
+    carries; see portal/resources.py."""
+    instance_path = (config or {}).get("INSTANCE_PATH") or resources.default_instance_path()
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(resources.templates_dir()),
         instance_relative_config=True,
-        instance_path=(config or {}).get("INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
+        instance_path=str(instance_path),
     )
     app.config.update(load_settings(app.instance_path, config))
     from portal.body_limits import LimitedRequest
 
     app.request_class = LimitedRequest
 
-    from portal import cli, errors, web
+    from portal import cli, errors, unit_of_work, web
     from portal.content import store
     from portal.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(resources.migrations_dir()))
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
     store.init_app(app)
     web.init_app(app)
     errors.init_app(app)
+    unit_of_work.init_app(app)
     cli.init_app(app)
 
     from portal.accounts.views import bp as accounts_bp
@@ -70,4 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.admin.views import bp as admin_bp
 
     app.register_blueprint(admin_bp)
+    from portal.health import bp as health_bp
+
+    app.register_blueprint(health_bp)
     return app

@@ -1,20 +1,44 @@
-"""Settings: built-in defaults < PORTAL_* environment variables < an explicit mapping."""
+"""Settings: built-in defaults < PORTAL_* environment variables < an explicit mapping.
+
+load_settings checks every one (its type, then its form: FORMS, RANGES) and raises one
+SettingsError listing every bad value, so a bad setting stops the start, not a page."""
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import os
+import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from datetime import date
+from email.headerregistry import Address
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import click
+from limits import parse_many
+from limits.storage import SCHEMES as STORAGE_SCHEMES
+from sqlalchemy.engine import URL, make_url
+
+from portal.calendar.deadlines import Target
+from portal.calendar.hours import check_holidays, holiday_subdivisions, parse_days, parse_hours
+from portal.resources import site_root
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Each setting: config key -> (environment variable, type, default).
-# Types: str, int, bool, list (comma separated), path.
+# Types: str, int, float, bool, list (comma separated), path. Every one is checked at start
+# (see FORMS and RANGES below the table).
 SETTINGS: dict[str, tuple[str, str, Any]] = {
-    "ARTICLES_DIR": ("PORTAL_ARTICLES_DIR", "path", PROJECT_ROOT / "articles"),
-    "INDEX_DIR": ("PORTAL_INDEX_DIR", "path", PROJECT_ROOT / "search_index"),
+    # In a checkout: its articles/ and search_index/; installed from a wheel: the current
+    # working directory's (portal/resources.py).
+    "ARTICLES_DIR": ("PORTAL_ARTICLES_DIR", "path", site_root() / "articles"),
+    "INDEX_DIR": ("PORTAL_INDEX_DIR", "path", site_root() / "search_index"),
     "SQLALCHEMY_DATABASE_URI": ("PORTAL_DATABASE_URL", "str", None),
     "SECRET_KEY": ("PORTAL_SECRET_KEY", "str", None),
     "PRODUCT_NAME": ("PORTAL_PRODUCT_NAME", "str", "Bitumio"),
@@ -81,6 +105,10 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "EVENT_DEDUPE_MINUTES": ("PORTAL_EVENT_DEDUPE_MINUTES", "int", 30),
     "WEBHOOK_LIMIT": ("PORTAL_WEBHOOK_LIMIT", "str", "30 per minute"),
     "SYNC_GIT_PULL": ("PORTAL_SYNC_GIT_PULL", "bool", True),
+    # Several web nodes (issue 14): how often each node checks the database for a newer
+    # articles commit published through another node; 0 turns the check off.
+    "SYNC_POLL_SECONDS": ("PORTAL_SYNC_POLL_SECONDS", "float", 5.0),
+    "NODE_NAME": ("PORTAL_NODE_NAME", "str", ""),  # "" = the host name
     # Learning from readers (issue 10): an article that answered a query rises for it once
     # MIN_READERS distinct readers (one per visitor, account or network) opened it from
     # that query and were helped; the boost grows with the log of readers, reaching
@@ -101,6 +129,7 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "BUSINESS_HOURS": ("PORTAL_BUSINESS_HOURS", "str", "08:00-20:00"),
     "BUSINESS_DAYS": ("PORTAL_BUSINESS_DAYS", "list", ["mon", "tue", "wed", "thu", "fri"]),
     "BUSINESS_HOLIDAYS": ("PORTAL_BUSINESS_HOLIDAYS", "str", "US"),
+    "BUSINESS_HOLIDAYS_SUBDIV": ("PORTAL_BUSINESS_HOLIDAYS_SUBDIV", "str", ""),  # CA; "": none
     "BUSINESS_CLOSED_DATES": ("PORTAL_BUSINESS_CLOSED_DATES", "list", []),
     "SEVERITY1_DAYS": ("PORTAL_SEVERITY1_DAYS", "list",
                        ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]),
@@ -183,18 +212,342 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
 }
 
 
+# The range of each number setting. Zero is allowed where it means "off", "never" or "no
+# wait"; refused where it would break a page, a link or a limit (tests/test_settings_validation.py
+# checks that every number setting is listed here).
+ABOVE_ZERO = "above zero"
+RANGES: dict[str, Any] = {
+    "CONTENT_RELOAD_SECONDS": 0, "LOGIN_ACCOUNT_FREE_FAILURES": 0,
+    "LOGIN_ACCOUNT_DELAY_SECONDS": ABOVE_ZERO, "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": ABOVE_ZERO,
+    "LOGIN_DEVICE_DAYS": 1, "LOGIN_KNOWN_NETWORK_DAYS": 0, "TRUSTED_PROXIES": 0,
+    "RESET_LINK_MINUTES": 1, "INVITE_LINK_DAYS": 1, "VERIFY_LINK_DAYS": 1, "ADMIN_PER_PAGE": 1,
+    "SESSION_IDLE_DAYS": ABOVE_ZERO, "VISIT_TRAIL_HOURS": 1, "HSTS_MAX_AGE": 0,
+    "INDEX_PROCESSES": 0, "INDEX_LOCK_WAIT_SECONDS": 0, "SEARCH_PER_PAGE": 1,
+    "SEARCH_MAX_PER_PAGE": 1, "SEARCH_BUILD_WAIT_SECONDS": 0, "SEARCH_STATS_SECONDS": 0,
+    "SEARCH_SUGGEST_MIN_VISITORS": 1, "EVENT_DEDUPE_MINUTES": 0, "SYNC_POLL_SECONDS": 0,
+    "SEARCH_LEARN_MIN_READERS": 1, "SEARCH_LEARN_MAX_BOOST": (0, 1.5),
+    "SEARCH_LEARN_FULL_READERS": 1, "SEARCH_LEARN_HALF_LIFE_DAYS": ABOVE_ZERO,
+    "SEARCH_LEARN_WINDOW_DAYS": 1, "SEARCH_LEARN_REFRESH_SECONDS": 0,
+    "SEARCH_LEARN_CHECK_SECONDS": 0, "ATTACHMENT_MAX_BYTES": 1, "ATTACHMENT_MAX_FILES": 1,
+    "MAIL_MAX_ATTEMPTS": 1, "SMTP_PORT": (1, 65535), "SMTP_TIMEOUT": ABOVE_ZERO,
+    "DEFLECTION_WINDOW_HOURS": 0, "FEEDBACK_COMMENT_MAX": 1, "FEEDBACK_MIN_SECONDS": 0,
+    "FEEDBACK_SHOW_RATING_MIN": 0, "NOTICE_BANNER_HOURS": 0, "NOTICE_HISTORY_DAYS": 1,
+    "NOTICE_CACHE_SECONDS": 0, "MAILIN_MAX_BYTES": 1, "MAILIN_RELAY_HOPS": 0,
+}
+SECRETS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "WEBHOOK_SECRET"})  # never shown
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+KIND_WORDS = {"bool": "true or false (also yes/no, on/off, 1/0)", "int": "a whole number",
+              "float": "a number", "list": "a list", "path": "a folder path", "str": "text"}
+
+Check = Callable[[Any, Mapping[str, Any]], "str | None"]  # value, settings -> expected form
+
+
+class SettingsError(click.ClickException, ValueError):
+    """Settings that cannot work, found when the app is made: one line per problem, naming
+    the environment variable, the value given and the form expected. Being a
+    ClickException, `flask ...` prints it as "Error: ..." and exits with status 1 instead
+    of a traceback; a gunicorn worker fails to boot and gunicorn exits."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            message = f"Bad setting: {self.problems[0]}"
+        else:
+            message = f"{len(self.problems)} bad settings:\n" + "\n".join(
+                f"  {problem}" for problem in self.problems)
+        super().__init__(message)
+
+
 def _convert(kind: str, raw: str) -> Any:
+    """An environment variable's text as the setting's type; ValueError saying the form."""
+    text = raw.strip()
     if kind == "bool":
-        return raw.strip().lower() in {"1", "true", "yes", "on"}
-    if kind == "int":
-        return int(raw)
-    if kind == "float":
-        return float(raw)
-    if kind == "list":
+        if text.lower() in TRUE_WORDS | FALSE_WORDS:
+            return text.lower() in TRUE_WORDS
+    elif kind == "int":
+        with suppress(ValueError):
+            return int(text)
+    elif kind == "float":
+        with suppress(ValueError):
+            number = float(text)
+            if math.isfinite(number):
+                return number
+    elif kind == "list":
         return [item.strip() for item in raw.split(",") if item.strip()]
+    elif kind == "path":
+        if text:
+            return Path(text).expanduser().resolve()
+    else:
+        return raw
+    raise ValueError(KIND_WORDS[kind])
+
+
+def _typed(kind: str, key: str, value: Any) -> bool:
+    """Whether a value given to create_app has the setting's type."""
+    if key in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY") and value is None:
+        return True  # the defaults: instance/portal.db, instance/secret_key
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind in ("int", "float"):
+        wanted = int if kind == "int" else (int, float)
+        return (isinstance(value, wanted) and not isinstance(value, bool)
+                and math.isfinite(value))
+    if kind == "list":
+        return isinstance(value, list | tuple)
     if kind == "path":
-        return Path(raw).expanduser().resolve()
-    return raw
+        return isinstance(value, str | os.PathLike) and str(value).strip() != ""
+    if key == "SECRET_KEY":
+        return isinstance(value, str | bytes)
+    if key == "SQLALCHEMY_DATABASE_URI":
+        return isinstance(value, str | URL)
+    return isinstance(value, str)
+
+
+def _number(kind: str, allowed: Any) -> Check:
+    """A check of a number against its RANGES entry: a least value, ABOVE_ZERO or (low, high)."""
+    low, high = allowed if isinstance(allowed, tuple) else (allowed, None)
+    if allowed == ABOVE_ZERO:
+        wanted = f"{KIND_WORDS[kind]} above 0"
+    elif high is None:
+        wanted = f"{KIND_WORDS[kind]}, {low} or more"
+    else:
+        wanted = f"{KIND_WORDS[kind]} from {low} to {high}"
+
+    def check(value: float, _settings: Mapping[str, Any]) -> str | None:
+        if allowed == ABOVE_ZERO:
+            return None if value > 0 else wanted
+        return None if low <= value and (high is None or value <= high) else wanted
+
+    return check
+
+
+def _fails(parse: Callable[[Any], Any], value: Any) -> bool:
+    try:
+        parse(value)
+    except Exception:  # any failure of the parser the code itself uses means "bad"
+        return True
+    return False
+
+
+def _duration(required: bool) -> Check:
+    wanted = "a duration such as 2h, 90m or 1d (d: business days)"
+    wanted += "" if required else ", or empty for none"
+
+    def check(value: str, _settings: Mapping[str, Any]) -> str | None:
+        bad = _fails(Target.parse, value) or (required and Target.parse(value) is None)
+        return wanted if bad else None
+
+    return check
+
+
+def _hours(value: str, _settings: Mapping[str, Any]) -> str | None:
+    if _fails(parse_hours, value):
+        return "hours such as 08:00-20:00 (opening before closing; 24:00 for midnight)"
+    return None
+
+
+def _days(at_least_one: bool) -> Check:
+    def check(value: list, _settings: Mapping[str, Any]) -> str | None:
+        if _fails(parse_days, value) or (at_least_one and not value):
+            return ("days of the week such as mon,tue,wed,thu,fri"
+                    + (" (at least one)" if at_least_one else ", or empty for none"))
+        return None
+
+    return check
+
+
+def _holiday_country(value: str, _settings: Mapping[str, Any]) -> str | None:
+    if value and _fails(check_holidays, value):
+        return "a country code of the holidays package, such as US, CA, GB or DE, or empty for none"
+    return None
+
+
+def _holiday_subdiv(value: str, settings: Mapping[str, Any]) -> str | None:
+    country = settings.get("BUSINESS_HOLIDAYS")
+    if not value or (country and _holiday_country(country, settings)):
+        return None  # a wrong country is reported once, under PORTAL_BUSINESS_HOLIDAYS
+    if not country:
+        return "empty while PORTAL_BUSINESS_HOLIDAYS is empty (a subdivision needs a country)"
+    if _fails(lambda subdiv: check_holidays(country, subdiv), value):
+        known = holiday_subdivisions(country)
+        examples = ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")
+        return (f"a subdivision of {country} in the holidays package ({examples}), or empty "
+                f"for none" if known else f"empty: the holidays package has no subdivisions "
+                f"of {country}")
+    return None
+
+
+def _dates(value: list, _settings: Mapping[str, Any]) -> str | None:
+    if any(_fails(lambda day: date.fromisoformat(str(day)), day) for day in value):
+        return "dates such as 2026-12-24,2026-12-31 (YYYY-MM-DD, comma separated)"
+    return None
+
+
+def _zone(value: str, _settings: Mapping[str, Any]) -> str | None:
+    if _fails(ZoneInfo, value):
+        return "a time zone name such as America/New_York or Europe/Paris"
+    return None
+
+
+def _rate_limit(value: str, _settings: Mapping[str, Any]) -> str | None:
+    if not value.strip() or _fails(parse_many, value):
+        return "rate limits such as 10 per minute;50 per hour"
+    return None
+
+
+def _web_address(optional: bool) -> Check:
+    wanted = "an http:// or https:// address such as https://help.example.com"
+    wanted += ", or empty" if optional else ""
+
+    def check(value: str, _settings: Mapping[str, Any]) -> str | None:
+        if optional and not value:
+            return None
+        with suppress(ValueError):
+            parts = urlsplit(value)
+            if (parts.scheme in ("http", "https") and parts.hostname
+                    and not any(ch.isspace() for ch in value)):
+                return None
+        return wanted
+
+    return check
+
+
+def _database_url(value: Any, _settings: Mapping[str, Any]) -> str | None:
+    if not value:
+        return None  # the default: sqlite in instance/portal.db
+    try:
+        dialect = make_url(value).get_dialect()
+    except Exception:  # ArgumentError, NoSuchModuleError
+        return ("a database URL such as postgresql+psycopg://user:password@host/portal or "
+                "sqlite:////srv/portal/portal.db")
+    if _fails(lambda cls: cls.import_dbapi(), dialect):
+        return "a database URL whose driver is installed (PostgreSQL: pip install '.[postgres]')"
+    return None
+
+
+def _storage_url(value: str, _settings: Mapping[str, Any]) -> str | None:
+    scheme = value.partition("://")[0] if "://" in value else ""
+    storage = None if scheme.startswith("async+") else STORAGE_SCHEMES.get(scheme)
+    if storage is None:
+        return "a rate-limit storage URL such as redis://127.0.0.1:6379/0 or memory://"
+    needs = {name.split(".")[0] for name in getattr(storage, "DEPENDENCIES", ())}
+    if needs and not any(importlib.util.find_spec(name) for name in needs):
+        return f"a storage whose client is installed ({' or '.join(sorted(needs))}: " \
+               f"pip install '.[redis]' for Redis)"
+    return None
+
+
+def _email(value: str, _settings: Mapping[str, Any]) -> str | None:
+    with suppress(Exception):
+        address = Address(addr_spec=value.strip())
+        if address.username and address.domain:
+            return None
+    return "an email address such as support@example.com"
+
+
+def _sender(value: str, _settings: Mapping[str, Any]) -> str | None:
+    with suppress(Exception):
+        message = EmailMessage()
+        message["From"] = value
+        header = message["From"]
+        found = header.addresses
+        if (not header.defects and len(found) == 1 and found[0].username
+                and found[0].domain):
+            return None
+    return "a sender such as Bitumio Support <support@example.com> or support@example.com"
+
+
+def _host(value: str, _settings: Mapping[str, Any]) -> str | None:
+    if (not value or re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", value)
+            or (value.count(":") >= 2 and re.fullmatch(r"[0-9A-Fa-f:.]+", value))):
+        return None
+    return "a host name or address such as smtp.example.com (the port is PORTAL_SMTP_PORT)"
+
+
+def _reasons(value: list, _settings: Mapping[str, Any]) -> str | None:
+    from portal.feedback.service import parse_reasons
+
+    codes = [reason.code for entry in value for reason in parse_reasons([str(entry)])]
+    too_long = any(len(str(e).partition(":")[0].strip()) > 40 for e in value if ":" in str(e))
+    if len(codes) != len(value) or len(set(codes)) != len(codes) or too_long:
+        return ("reasons such as missing:Missing information,other:Other (code:Label, comma "
+                "separated; codes distinct, at most 40 characters; a bare label gets a code)")
+    return None
+
+
+def _attachment_types(value: list, _settings: Mapping[str, Any]) -> str | None:
+    from portal.tickets.attachments import CONTENT_TYPES
+
+    if all(str(kind).lower() in CONTENT_TYPES for kind in value):
+        return None
+    return f"file types from {','.join(CONTENT_TYPES)} (comma separated, no dots)"
+
+
+def _maintenance_policy(value: str, _settings: Mapping[str, Any]) -> str | None:
+    from portal.notices.rules import check_policy_name
+
+    if _fails(check_policy_name, value):
+        return "off-hours or suggested"
+    return None
+
+
+def _folder(value: Any, _settings: Mapping[str, Any]) -> str | None:
+    if value and Path(value).expanduser().exists() and not Path(value).expanduser().is_dir():
+        return "a folder (this path is a file)"
+    return None
+
+
+def _text(value: str, _settings: Mapping[str, Any]) -> str | None:
+    return None if value.strip() else "some text (not empty)"
+
+
+def _phone(value: str, _settings: Mapping[str, Any]) -> str | None:
+    return None if any(ch.isdigit() for ch in value) else "a phone number such as (801) 513-1113"
+
+
+def _names(value: list, _settings: Mapping[str, Any]) -> str | None:
+    if all(isinstance(name, str) and name and not re.search(r"[\s;]", name) for name in value):
+        return None
+    return "names such as mx.example.com, comma separated"
+
+
+# The form of each setting beyond its type (free text and secrets have none).
+FORMS: dict[str, Check] = {
+    "ARTICLES_DIR": _folder, "INDEX_DIR": _folder, "ATTACHMENTS_DIR": _folder,
+    "MAIL_OUTBOX_DIR": _folder, "MAILIN_DIR": _folder, "MAILIN_MAILDIR": _folder,
+    "SQLALCHEMY_DATABASE_URI": _database_url, "RATELIMIT_STORAGE_URI": _storage_url,
+    "PRODUCT_NAME": _text, "SUPPORT_EMAIL": _email, "SUPPORT_PHONE": _phone,
+    "MAIL_FROM": _sender, "SMTP_HOST": _host, "SUPPORT_SITE_URL": _web_address(False),
+    "REPOSITORY_WEB_URL": _web_address(True), "SITE_URL": _web_address(True),
+    "BUSINESS_TIMEZONE": _zone, "BUSINESS_HOURS": _hours, "MAINTENANCE_WEEKDAY_HOURS": _hours,
+    "BUSINESS_DAYS": _days(True), "SEVERITY1_DAYS": _days(True),
+    "MAINTENANCE_ANYTIME_DAYS": _days(False), "BUSINESS_HOLIDAYS": _holiday_country,
+    "BUSINESS_HOLIDAYS_SUBDIV": _holiday_subdiv, "BUSINESS_CLOSED_DATES": _dates,
+    "MAINTENANCE_POLICY": _maintenance_policy, "FEEDBACK_REASONS": _reasons,
+    "ATTACHMENT_TYPES": _attachment_types, "MAILIN_TRUSTED_RELAYS": _names,
+    **{key: _rate_limit for key in SETTINGS if key.endswith("_LIMIT")},
+    **{f"SEVERITY{level}_{what}": _duration(what == "FIRST_RESPONSE")
+       for level in (1, 2, 3) for what in ("FIRST_RESPONSE", "UPDATE_EVERY", "SUBSTANTIVE")},
+    **{key: _number(SETTINGS[key][1], allowed) for key, allowed in RANGES.items()},
+}
+
+
+def _shown(key: str, value: Any) -> str:
+    """The value as the error shows it: secrets hidden, a database password masked."""
+    if key in SECRETS:
+        return "(hidden)"
+    if key == "SQLALCHEMY_DATABASE_URI" and isinstance(value, str):
+        return repr(re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", value))
+    return repr(value)
+
+
+def _problem(key: str, value: Any, expected: str, from_environment: bool) -> tuple[str, str]:
+    env_name = SETTINGS[key][0]
+    if from_environment:
+        return key, f"{env_name}={_shown(key, value)}: expected {expected}"
+    return key, (f"{key}={_shown(key, value)} (given to create_app; environment variable "
+                 f"{env_name}): expected {expected}")
 
 
 def load_settings(
@@ -202,8 +555,10 @@ def load_settings(
     explicit: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Resolve every setting from defaults, the environment and an explicit mapping."""
+    """Resolve every setting from defaults, the environment and an explicit mapping, and
+    check each one: SettingsError lists every bad value with the form expected."""
     environ = os.environ if environ is None else environ
+    explicit = dict(explicit or {})
     instance = Path(instance_path)
     values: dict[str, Any] = {
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
@@ -217,10 +572,31 @@ def load_settings(
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     }
+    problems: list[tuple[str, str]] = []  # (key, message)
+    given: dict[str, tuple[Any, bool]] = {}  # key -> (value as given, from the environment)
     for key, (env_name, kind, default) in SETTINGS.items():
-        values[key] = _convert(kind, environ[env_name]) if env_name in environ else default
-    if explicit:
-        values.update(explicit)
+        values[key] = default
+        if key in explicit:
+            given[key] = (explicit[key], False)
+            if not _typed(kind, key, explicit[key]):
+                problems.append(_problem(key, explicit[key], KIND_WORDS[kind], False))
+                explicit.pop(key)
+        elif env_name in environ:
+            given[key] = (environ[env_name], True)
+            try:
+                values[key] = _convert(kind, environ[env_name])
+            except ValueError as error:
+                problems.append(_problem(key, environ[env_name], str(error), True))
+    values.update(explicit)
+    for key, check in FORMS.items():
+        expected = check(values[key], values)
+        if expected is not None:
+            shown, from_environment = given.get(key, (values[key], True))
+            problems.append(_problem(key, shown, expected, from_environment))
+    if problems:
+        order = list(SETTINGS)
+        raise SettingsError([text for _key, text in sorted(
+            problems, key=lambda problem: order.index(problem[0]))])
     for key in ("ARTICLES_DIR", "INDEX_DIR"):
         values[key] = Path(values[key])
     if not values.get("SQLALCHEMY_DATABASE_URI"):

@@ -19,6 +19,12 @@ DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS_WALKED = 3700  # ten years: a calendar with no open day fails loudly, never loops
 
 
+def parse_days(names: Iterable[str | int]) -> frozenset[int]:
+    """Day names ('mon', 'Tuesday') or numbers (0 = Monday) -> weekday numbers; ValueError
+    for an unknown name. What BUSINESS_DAYS and SEVERITY1_DAYS are read with."""
+    return _weekday_numbers(names)
+
+
 def _weekday_numbers(names: Iterable[str | int]) -> frozenset[int]:
     days = set()
     for name in names:
@@ -43,6 +49,21 @@ def parse_hours(text: str) -> tuple[time, time]:
     if opens >= closes:
         raise ValueError(f"business hours must open before they close: {text!r}")
     return opens, closes
+
+
+def check_holidays(country: str, subdiv: str | None = None) -> None:
+    """ValueError unless the `holidays` package has a calendar for this country code (and
+    subdivision), as BusinessCalendar asks for it."""
+    try:
+        holidays_package.country_holidays(country, subdiv=subdiv or None)
+    except NotImplementedError as error:
+        raise ValueError(str(error)) from None
+
+
+def holiday_subdivisions(country: str) -> tuple[str, ...]:
+    """The subdivision codes the `holidays` package knows for a country code."""
+    check_holidays(country)
+    return tuple(holidays_package.country_holidays(country).subdivisions)
 
 
 @lru_cache(maxsize=64)

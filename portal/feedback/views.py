@@ -32,10 +32,11 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from portal import unit_of_work
 from portal.content import get_store
 from portal.content.history import History
 from portal.content.model import Article
-from portal.extensions import db, limiter
+from portal.extensions import limiter
 from portal.feedback import health, ratings, service
 from portal.feedback.forms import FeedbackForm
 from portal.kb import page_cache
@@ -184,13 +185,12 @@ def vote(slug: str):
             comment_max=current_app.config["FEEDBACK_COMMENT_MAX"],
         )
     except service.FeedbackRefused as exc:
-        db.session.rollback()
+        unit_of_work.discard()  # answered with a redirect without JavaScript
         if exc.status == 403:
             log.info("feedback on %s sent with a page shown to another visitor; not stored",
                      article.slug)
         return _refuse(article.slug, exc.message, exc.field, form, exc.status)
-    db.session.commit()
-    ratings.vote_recorded()
+    unit_of_work.on_commit(ratings.vote_recorded)
     response = _answer(article.slug, service.thanks_for(form.is_yes),
                        "yes" if form.is_yes else "no")
     if new_visitor:

@@ -1,6 +1,7 @@
 """Webhooks.
 
-    POST /hooks/git   a push to the articles repository: pull, re-index, reload (JSON)
+    POST /hooks/git   a push to the articles repository: pull, re-index, reload (JSON),
+                      and record the commit, which every other web node then follows
 
 A delivery is acted on once: a repeat within a day is answered 200 "already processed"
 (portal/hooks/deliveries.py).
@@ -17,7 +18,7 @@ from portal.hooks import deliveries
 from portal.hooks.service import WebhookRefused, is_ping, verify
 from portal.search.engine import IndexBusy
 from portal.search.service import get_service
-from portal.search.sync import SyncError, sync
+from portal.search.sync import NotRecorded, SyncError, sync
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ def git():
         return jsonify(ok=True, source=source, message="already processed")
     try:
         report = sync(get_service(), git_pull=current_app.config["SYNC_GIT_PULL"])
+    except NotRecorded as exc:  # published here only: a redelivery records it
+        _release_quietly(delivery)
+        return jsonify(ok=False, source=source, error=str(exc)), 503
     except SyncError as exc:
         log.error("git webhook: %s", exc)
         deliveries.release(delivery)
@@ -59,8 +63,16 @@ def git():
         return jsonify(ok=False, source=source, error="the sync failed; see the server log"), 500
     return jsonify(
         ok=True, source=source, pulled=report.pulled, before=report.before, after=report.after,
-        message=report.message, index={
+        recorded=report.recorded, message=report.message, index={
             "mode": report.index.mode, "indexed": report.index.indexed,
             "removed": report.index.removed, "total": report.index.total,
             "seconds": round(report.index.seconds, 3)},
     )
+
+
+def _release_quietly(delivery: deliveries.Delivery) -> None:
+    try:
+        deliveries.release(delivery)
+    except Exception as exc:  # the database that failed the recording may still be down
+        log.warning("git webhook: could not release %s: %s", delivery.label,
+                    str(exc).splitlines()[0][:200])

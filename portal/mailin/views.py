@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import Blueprint, abort, flash, redirect, render_template, send_file, url_for
 from flask_login import current_user, login_required
 
+from portal import unit_of_work
 from portal.extensions import db
 from portal.mailin import service
 from portal.mailin.forms import AddReplyForm, DismissForm, FileForm
@@ -81,14 +82,10 @@ def file(mail_id: int):
     form = FileForm()
     if not form.validate_on_submit():
         return _render_one(row, file_form=form, status=422)
-    stored: list[str] = []
     try:
-        ticket, stored = service.file_held(row, form.customer_email.data, current_user,
-                                           clock.now())
-        db.session.commit()
+        ticket, _ = service.file_held(row, form.customer_email.data, current_user, clock.now())
     except (service.ReviewError, attachments.AttachmentError) as exc:
-        db.session.rollback()
-        attachments.remove(stored)
+        unit_of_work.discard()  # the page shows the message as stored
         flash(str(exc), "error")
         return _render_one(_row_or_404(mail_id), file_form=form, status=422)
     flash(f"Filed as ticket {ticket.number}.", "success")
@@ -101,13 +98,10 @@ def add_reply(mail_id: int):
     row = _row_or_404(mail_id)
     if not AddReplyForm().validate_on_submit():
         return _render_one(row, status=422)
-    stored: list[str] = []
     try:
-        ticket, stored = service.add_held_reply(row, current_user, clock.now())
-        db.session.commit()
+        ticket, _ = service.add_held_reply(row, current_user, clock.now())
     except (service.ReviewError, attachments.AttachmentError) as exc:
-        db.session.rollback()
-        attachments.remove(stored)
+        unit_of_work.discard()
         flash(str(exc), "error")
         return redirect(url_for(".message", mail_id=mail_id), code=303)
     flash(f"Added to ticket {ticket.number} as {row.sender}'s reply.", "success")
@@ -123,9 +117,8 @@ def dismiss(mail_id: int):
         return _render_one(row, dismiss_form=form, status=422)
     try:
         service.dismiss(row, current_user, clock.now(), form.note.data or "")
-        db.session.commit()
     except service.ReviewError as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(str(exc), "error")
         return redirect(url_for(".message", mail_id=mail_id), code=303)
     flash("Message dismissed.", "success")

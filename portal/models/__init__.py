@@ -6,6 +6,7 @@ from portal.models.audit import AuditEvent
 from portal.models.feedback import FeedbackReason, FeedbackVote
 from portal.models.login_throttle import LoginKnownNetwork, LoginThrottle
 from portal.models.mailin import IncomingMail, MailOutcome
+from portal.models.nodes import ContentRevision as ContentRevision
 from portal.models.notices import Notice, NoticeKind, NoticeUpdate
 from portal.models.search import SearchClick, SearchEvent
 from portal.models.tickets import (

@@ -16,7 +16,7 @@ from functools import wraps
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from portal.extensions import db
+from portal import unit_of_work
 from portal.models import NoticeKind, Role
 from portal.notices import clock, rules, service
 from portal.notices.forms import ActionForm, IncidentForm, MaintenanceForm, ResolveForm, UpdateForm
@@ -98,10 +98,8 @@ def admin_new(kind: str):
         data = _data(form, kind_value)
         notice = service.create(data, current_user, clock.now())
     except service.NoticeError as exc:
-        db.session.rollback()
         flash(str(exc), "error")
         return _render_form(form, kind_value, status=422)
-    db.session.commit()
     when = service.shown(notice, clock.now()).when
     flash(f"{notice.kind.label} “{notice.title}” published: {when}.", "success")
     _flash_note(data)
@@ -123,10 +121,9 @@ def admin_edit(notice_id: int):
         data = _data(form, kind)
         service.edit(notice, data, clock.now())
     except service.NoticeError as exc:
-        db.session.rollback()
+        unit_of_work.discard()  # the form is drawn again from the notice as stored
         flash(str(exc), "error")
         return _render_form(form, kind, notice, 422)
-    db.session.commit()
     flash("Notice saved.", "success")
     _flash_note(data)
     return redirect(url_for(".admin_list"), code=303)
@@ -141,7 +138,6 @@ def admin_update(notice_id: int):
         flash("Write the update first.", "error")
         return redirect(url_for(".admin_list"), code=303)
     service.add_update(notice, form.body.data, current_user, clock.now())
-    db.session.commit()
     flash("Update posted.", "success")
     return redirect(url_for(".admin_list"), code=303)
 
@@ -155,10 +151,9 @@ def admin_resolve(notice_id: int):
         try:
             service.resolve(notice, form.body.data or "", current_user, clock.now())
         except service.NoticeError as exc:
-            db.session.rollback()
+            unit_of_work.discard()
             flash(str(exc), "error")
             return redirect(url_for(".admin_list"), code=303)
-        db.session.commit()
         flash(f"“{notice.title}” marked as ended.", "success")
     return redirect(url_for(".admin_list"), code=303)
 
@@ -170,6 +165,5 @@ def admin_delete(notice_id: int):
     if ActionForm().validate_on_submit():
         title = notice.title
         service.delete(notice)
-        db.session.commit()
         flash(f"“{title}” deleted.", "success")
     return redirect(url_for(".admin_list"), code=303)

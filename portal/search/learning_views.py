@@ -11,7 +11,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user
 
 from portal.content import get_store
-from portal.extensions import db
 from portal.feedback.views import editor_required
 from portal.search import learning
 
@@ -38,7 +37,6 @@ def reset_one():
     if not query or not slug:
         abort(400)
     cleared = learning.reset(query, slug, user_id=current_user.id)
-    db.session.commit()
     tree = get_store().tree()
     article = tree.by_slug.get(slug)
     title = article.title if article else slug
@@ -55,7 +53,6 @@ def reset_one():
 @editor_required
 def reset_all():
     cleared = learning.reset(user_id=current_user.id)
-    db.session.commit()
     flash(f"Reset everything search learned from readers ({len(cleared)} boosts). "
           "Readers from now on count again.", "success")
     return redirect(url_for(".overview"), code=303)

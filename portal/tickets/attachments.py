@@ -13,6 +13,8 @@ from typing import BinaryIO
 
 from flask import current_app
 
+from portal import unit_of_work
+
 CHUNK = 64 * 1024
 # File signatures: the content must match the extension it claims.
 SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -77,7 +79,10 @@ def _matches_type(ext: str, head: bytes) -> bool:
 
 
 def store_all(uploads: Iterable[Upload]) -> list[Stored]:
-    """Check and save every upload, or save none (files already written are removed)."""
+    """Check and save every upload, or save none (files already written are removed).
+
+    The files live and die with the open database transaction: if it rolls back (an
+    error anywhere in the request, see portal.unit_of_work) they are deleted."""
     config = current_app.config
     uploads = [u for u in uploads if u.filename]
     if len(uploads) > config["ATTACHMENT_MAX_FILES"]:
@@ -89,6 +94,9 @@ def store_all(uploads: Iterable[Upload]) -> list[Stored]:
     except Exception:
         remove([s.stored_name for s in stored])
         raise
+    if stored:
+        names = [s.stored_name for s in stored]
+        unit_of_work.on_rollback(lambda: remove(names))
     return stored
 
 

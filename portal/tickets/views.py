@@ -33,7 +33,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from portal import outage
+from portal import outage, unit_of_work
 from portal.body_limits import attachments_limit, body_limit
 from portal.content import get_store
 from portal.content.remote_images import display_host
@@ -45,7 +45,7 @@ from portal.mailin.service import received_for
 from portal.models import MessageKind, Role, TicketAttachment, TicketStatus
 from portal.search import event_limits
 from portal.search.gate import VISITOR_KEY, has_searched, searched_queries, viewed_articles
-from portal.tickets import attachments, deadlines, mail, service
+from portal.tickets import attachments, deadlines, service
 from portal.tickets.forms import AgentReplyForm, ReplyForm, TicketForm, agent_forms, choices
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -95,18 +95,6 @@ def uploads() -> list[attachments.Upload]:
             for f in request.files.getlist("attachments") if f.filename]
 
 
-def send_queued_mail(ticket_id: int) -> None:
-    """Try the ticket's mail now; on any failure it stays in the outbox for a retry."""
-    if not current_app.config["MAIL_SEND_IMMEDIATELY"]:
-        return
-    try:
-        mail.deliver(service.utcnow(), ticket_id=ticket_id)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("could not record mail delivery for ticket %s", ticket_id)
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @body_limit(attachments_limit)
 @search_first
@@ -132,10 +120,7 @@ def new():
         visit=visit)
     try:
         ticket, created = service.file_ticket(current_user, data, ticket_link)
-        db.session.commit()
     except (service.TicketError, attachments.AttachmentError) as exc:
-        db.session.rollback()
-        attachments.remove(data.stored_names)
         if isinstance(exc, service.FilingRefused):
             return render_template("tickets/refused.html", reason=str(exc)), 403
         if isinstance(exc, attachments.AttachmentError):  # beside the field it is about
@@ -144,18 +129,11 @@ def new():
             flash(str(exc), "error")
         return render_new(form, 422)
     except IntegrityError:  # the same form posted twice at once: the other request won
-        db.session.rollback()
-        attachments.remove(data.stored_names)
+        unit_of_work.discard()
         ticket, created = service.find_by_key(data.idempotency_key), False
         if ticket is None or ticket.requester_id != current_user.id:
             return unavailable(form)
-    except SQLAlchemyError:
-        log.exception("ticket could not be saved")
-        db.session.rollback()
-        attachments.remove(data.stored_names)
-        return unavailable(form)
     if created:
-        send_queued_mail(ticket.id)
         due = deadlines.current_deadline(ticket)
         flash(f"Ticket {ticket.number} filed. We will reply by "
               f"{service.moment(due.due_at)}." if due else f"Ticket {ticket.number} filed.",
@@ -190,7 +168,7 @@ def database_down(error: Exception):
         log.warning("database unavailable on %s %s", request.method, request.path)
     else:
         log.exception("database error on %s %s", request.method, request.path)
-    db.session.rollback()
+    unit_of_work.discard()  # before the page is drawn: it may need the database itself
     if request.endpoint != "tickets.new":
         from portal.errors import render_outage
 
@@ -244,28 +222,20 @@ def reply(ticket_id: int):
     form = AgentReplyForm() if agent else ReplyForm()
     if not form.validate_on_submit():
         return render_ticket(ticket, form, 422)
-    stored: list[str] = []
     try:
         service.reply(
             ticket, current_user, form.body.data, ticket_link,
             internal=agent and form.visibility.data == "internal",
             substantive=agent and form.substantive.data,
             status=TicketStatus(form.status.data) if agent and form.status.data else None,
-            uploads=uploads(), stored_names=stored)
-        db.session.commit()
+            uploads=uploads())
     except (service.TicketError, attachments.AttachmentError) as exc:
-        db.session.rollback()
-        attachments.remove(stored)
+        unit_of_work.discard()  # the page shows the ticket as stored, without this reply
         if isinstance(exc, attachments.AttachmentError):  # beside the field it is about
             form.attachments.errors = [*form.attachments.errors, f"{exc} {REATTACH_REPLY}"]
         else:
             flash(str(exc), "error")
         return render_ticket(ticket_or_404(ticket_id), form, 422)
-    except SQLAlchemyError:
-        db.session.rollback()
-        attachments.remove(stored)
-        raise
-    send_queued_mail(ticket.id)
     flash("Note saved." if agent and form.visibility.data == "internal" else "Reply sent.",
           "success")
     return redirect(url_for("tickets.show", ticket_id=ticket.id, _anchor="conversation"),
@@ -313,13 +283,9 @@ def record_suggestion(slug: str) -> None:
     # before its first visit id, so the reader stays the same once the visit starts.
     who = event_limits.reader(VISITOR_KEY, VISIT_KEY)
     user = current_user if current_user.is_authenticated else None
-    try:
+    with unit_of_work.best_effort("a suggestion click"):
         service.record_suggestion_click(visit_id(), user, slug, request.args.get("subject", ""),
                                         reader=who)
-        db.session.commit()
-    except SQLAlchemyError:
-        log.exception("could not record a suggestion click")
-        db.session.rollback()
 
 
 @bp.app_template_filter("ticket_markdown")

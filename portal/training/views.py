@@ -25,7 +25,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from portal.extensions import db
+from portal import unit_of_work
 from portal.models import EnrollmentStatus, Role
 from portal.notices import clock, rules
 from portal.notices.service import label, moment, zone
@@ -116,14 +116,12 @@ def enroll(session_id: int):
         abort(400)
     try:
         enrollment = service.enroll(session_id, current_user, clock.now())
-        if enrollment.status == EnrollmentStatus.ENROLLED:
-            _seat_mail(enrollment)
-        db.session.commit()
     except service.TrainingError as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(str(exc), "error")
         return redirect(url_for(".detail", session_id=session_id), code=303)
     if enrollment.status == EnrollmentStatus.ENROLLED:
+        _seat_mail(enrollment)
         flash("You are enrolled. We emailed you the details; add the session to your calendar "
               "below.", "success")
     else:
@@ -141,13 +139,12 @@ def cancel(session_id: int):
         abort(400)
     try:
         _, promoted = service.cancel(session_id, current_user, clock.now())
-        for enrollment in promoted:
-            _seat_mail(enrollment, promoted=True)
-        db.session.commit()
     except service.TrainingError as exc:
-        db.session.rollback()
+        unit_of_work.discard()
         flash(str(exc), "error")
         return redirect(url_for(".detail", session_id=session_id), code=303)
+    for enrollment in promoted:
+        _seat_mail(enrollment, promoted=True)
     flash("Cancelled. Thank you for freeing the place.", "success")
     return redirect(url_for(".detail", session_id=session_id), code=303)
 
@@ -187,9 +184,7 @@ def new():
     if form.validate_on_submit():
         try:
             session = service.create(_data(form), clock.now())
-            db.session.commit()
         except service.TrainingError as exc:
-            db.session.rollback()
             flash(str(exc), "error")
         else:
             flash(f"“{session.title}” is open for enrollment.", "success")
@@ -208,13 +203,12 @@ def edit(session_id: int):
     if form.validate_on_submit():
         try:
             promoted = service.edit(session_id, _data(form), clock.now())
-            for enrollment in promoted:
-                _seat_mail(enrollment, promoted=True)
-            db.session.commit()
         except service.TrainingError as exc:
-            db.session.rollback()
+            unit_of_work.discard()  # the form is drawn again from the session as stored
             flash(str(exc), "error")
         else:
+            for enrollment in promoted:
+                _seat_mail(enrollment, promoted=True)
             flash("Session saved." + (f" {len(promoted)} moved up from the waitlist."
                                       if promoted else ""), "success")
             return redirect(url_for(".detail", session_id=session_id), code=303)
