@@ -48,6 +48,7 @@ lint: venv
 
 bench: venv
 	$(PY) bench/pages.py
+	$(PY) bench/content_reload.py
 	$(PY) bench/relevance.py
 	$(PY) bench/search_speed.py
 	$(PY) bench/account_enumeration.py
