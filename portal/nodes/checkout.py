@@ -7,16 +7,14 @@ so nothing stored there can be taken by git for an option.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 
+from portal import filelock
 from portal.config import PROJECT_ROOT
 from portal.search.engine import IndexBusy
 
@@ -129,30 +127,9 @@ def locked(top: Path | None, wait: float = 0.0) -> Iterator[None]:
         return
     found = git(top, "rev-parse", "--absolute-git-dir")
     git_dir = Path(found.stdout.strip()) if found.returncode == 0 else top / ".git"
-    handle = open(git_dir / LOCK_NAME, "a+")  # noqa: SIM115 - closed below
-    try:
-        deadline = time.monotonic() + max(wait, 0.0)
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "another process"
-                    raise CheckoutBusy(f"another sync of the articles is running ({holder})"
-                                       + (f"; still after {wait:g} s" if wait else "")) from None
-                time.sleep(0.05)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%H:%M:%S} UTC")
-        handle.flush()
-        try:
-            yield
-        finally:
-            handle.seek(0)
-            handle.truncate()
-            handle.flush()
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-    finally:
-        handle.close()
+    def busy(holder: str) -> CheckoutBusy:
+        return CheckoutBusy(f"another sync of the articles is running ({holder})"
+                            + (f"; still after {wait:g} s" if wait else ""))
+
+    with filelock.held(git_dir / LOCK_NAME, wait, busy, poll=0.05):
+        yield

@@ -20,7 +20,6 @@ next `switch()` replaces it whatever it is.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import re
@@ -33,6 +32,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from portal import filelock
 from portal.search.engine import IndexBusy, IndexCorrupt
 
 log = logging.getLogger(__name__)
@@ -176,31 +176,10 @@ class Generations:
     def lock(self, wait: float = 0.0) -> Iterator[None]:
         """Hold the builders' lock; IndexBusy if another process keeps it past `wait`."""
         self.root.mkdir(parents=True, exist_ok=True)
-        handle = open(self.root / LOCK_FILE, "a+")  # noqa: SIM115 - closed below
-        try:
-            deadline = time.monotonic() + max(wait, 0.0)
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
-                        raise IndexBusy(
-                            f"another index build is running ({holder}); it was still "
-                            f"running after {wait:g} s") from None
-                    time.sleep(0.1)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%H:%M:%S} UTC")
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                handle.flush()
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-        finally:
-            handle.close()
+
+        def busy(holder: str) -> IndexBusy:
+            return IndexBusy(f"another index build is running ({holder}); it was still "
+                             f"running after {wait:g} s")
+
+        with filelock.held(self.root / LOCK_FILE, wait, busy, poll=0.1):
+            yield
