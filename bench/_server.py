@@ -173,8 +173,8 @@ class Portal:
 
     def __init__(self, folder: Path, database: Database, articles: Path,
                  ratelimit_storage: str = DEFAULT_RATELIMIT_STORAGE, workers: int = 2,
-                 extra: Mapping[str, str] | None = None):
-        self.folder, self.workers = folder, workers
+                 extra: Mapping[str, str] | None = None, threads: int = 1):
+        self.folder, self.workers, self.threads = folder, workers, threads
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log = folder / "gunicorn.log"
@@ -215,7 +215,9 @@ class Portal:
         return addresses
 
     def start(self, timeout: float = 120.0) -> Portal:
-        command = [str(BIN / "gunicorn"), "--workers", str(self.workers),
+        threads = (["--worker-class", "gthread", "--threads", str(self.threads)]
+                   if self.threads > 1 else [])
+        command = [str(BIN / "gunicorn"), "--workers", str(self.workers), *threads,
                    "--bind", f"127.0.0.1:{self.port}", "--chdir", str(ROOT),
                    "--timeout", "120", "--graceful-timeout", "10", "--backlog", "2048",
                    "wsgi:app"]

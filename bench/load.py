@@ -59,6 +59,9 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--articles", type=int, default=0,
                         help="generate this many articles (default 0: the sample articles)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (default 1: sync workers; more: "
+                             "gthread workers)")
     parser.add_argument("--processes", type=int, default=1,
                         help="load generator processes (default 1)")
     parser.add_argument("--users", type=int, default=3, help="customers seeded (default 3)")
@@ -116,12 +119,14 @@ def main(argv: list[str] | None = None) -> int:
             fill = _server.generated(args.articles) if args.articles else _server.copy_sample
             articles = _server.Articles(tmp / "articles").create(fill)
             portal = _server.Portal(tmp, database, articles.site, args.ratelimit_storage,
-                                    args.workers)
+                                    args.workers, threads=args.threads)
             started = time.perf_counter()
             accounts = portal.prepare(args.users)
             portal.start()
             corpus = _traffic.crawl(portal.base_url)
-            print(f"Server: gunicorn {args.workers} sync workers at {portal.base_url}, "
+            kind = (f"gthread workers of {args.threads} threads" if args.threads > 1
+                    else "sync workers")
+            print(f"Server: gunicorn {args.workers} {kind} at {portal.base_url}, "
                   f"PostgreSQL database {database.name}; "
                   f"{_server.describe_limits(args.ratelimit_storage)}", flush=True)
             print(f"Corpus: {len(corpus.articles)} published articles in "

@@ -40,6 +40,9 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "ARTICLES_DIR": ("PORTAL_ARTICLES_DIR", "path", site_root() / "articles"),
     "INDEX_DIR": ("PORTAL_INDEX_DIR", "path", site_root() / "search_index"),
     "SQLALCHEMY_DATABASE_URI": ("PORTAL_DATABASE_URL", "str", None),
+    # How long opening a PostgreSQL connection may take before it counts as failed (the
+    # driver's default is to wait forever, so /readyz would hang on an unreachable server).
+    "DATABASE_CONNECT_TIMEOUT": ("PORTAL_DATABASE_CONNECT_TIMEOUT", "int", 5),
     "SECRET_KEY": ("PORTAL_SECRET_KEY", "str", None),
     "PRODUCT_NAME": ("PORTAL_PRODUCT_NAME", "str", "Bitumio"),
     "SUPPORT_EMAIL": ("PORTAL_SUPPORT_EMAIL", "str", "support@bitumio.com"),
@@ -217,7 +220,7 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
 # checks that every number setting is listed here).
 ABOVE_ZERO = "above zero"
 RANGES: dict[str, Any] = {
-    "CONTENT_RELOAD_SECONDS": 0, "LOGIN_ACCOUNT_FREE_FAILURES": 0,
+    "CONTENT_RELOAD_SECONDS": 0, "LOGIN_ACCOUNT_FREE_FAILURES": 0, "DATABASE_CONNECT_TIMEOUT": 1,
     "LOGIN_ACCOUNT_DELAY_SECONDS": ABOVE_ZERO, "LOGIN_ACCOUNT_MAX_DELAY_SECONDS": ABOVE_ZERO,
     "LOGIN_DEVICE_DAYS": 1, "LOGIN_KNOWN_NETWORK_DAYS": 0, "TRUSTED_PROXIES": 0,
     "RESET_LINK_MINUTES": 1, "INVITE_LINK_DAYS": 1, "VERIFY_LINK_DAYS": 1, "ADMIN_PER_PAGE": 1,
@@ -601,6 +604,11 @@ def load_settings(
         values[key] = Path(values[key])
     if not values.get("SQLALCHEMY_DATABASE_URI"):
         values["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance / 'portal.db'}"
+    if str(values["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        options = dict(values.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("connect_timeout", values["DATABASE_CONNECT_TIMEOUT"])
+        values["SQLALCHEMY_ENGINE_OPTIONS"] = options | {"connect_args": connect_args}
     if not values.get("SECRET_KEY"):
         values["SECRET_KEY"] = development_secret_key(instance)
     return values

@@ -7,6 +7,8 @@ the articles are loaded (503 naming what is not). Runs on SQLite and on PostgreS
 from __future__ import annotations
 
 import re
+import socket
+import threading
 import time
 
 import pytest
@@ -153,3 +155,40 @@ def test_no_session_cookie_even_for_a_signed_in_reader(make_app, make_user, chec
     for response in (client.get("/healthz"), readyz(client)):
         assert response.status_code == 200
         assert_for_the_proxy(response)
+
+
+def test_readyz_gives_up_on_a_database_server_that_accepts_but_never_answers(
+        tmp_path, checkout):
+    """A server that takes the connection and then says nothing (a hung PostgreSQL, a
+    firewall that drops packets) must not hang the proxy's probe: the connection attempt
+    ends after PORTAL_DATABASE_CONNECT_TIMEOUT and the node is reported not ready."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # the kernel completes the handshake; nobody ever reads or writes
+    port = silent.getsockname()[1]
+    try:
+        app = create_app(_base_config(tmp_path) | {
+            "SQLALCHEMY_DATABASE_URI": f"postgresql+psycopg://portal@127.0.0.1:{port}/portal",
+            "DATABASE_CONNECT_TIMEOUT": 1, "ARTICLES_DIR": checkout.root})
+        indexer.build(get_service(app).engine, checkout.root)
+        answers = []
+        probe = threading.Thread(target=lambda: answers.append(readyz(app.test_client())),
+                                 daemon=True)
+        probe.start()
+        probe.join(timeout=60)
+        assert answers, "/readyz was still waiting for the silent database after 60 s"
+        assert answers[0].status_code == 503
+        assert answers[0].get_json()["database"] == "unavailable"
+    finally:
+        silent.close()
+
+
+def test_the_connect_timeout_is_given_to_postgresql_and_checked(tmp_path):
+    from portal.config import SettingsError, load_settings
+
+    url = {"PORTAL_DATABASE_URL": "postgresql+psycopg://portal@db.internal/portal"}
+    settings = load_settings(tmp_path, environ=url | {"PORTAL_DATABASE_CONNECT_TIMEOUT": "3"})
+    assert settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["connect_timeout"] == 3
+    with pytest.raises(SettingsError, match="PORTAL_DATABASE_CONNECT_TIMEOUT"):
+        load_settings(tmp_path, environ=url | {"PORTAL_DATABASE_CONNECT_TIMEOUT": "soon"})
+    assert "SQLALCHEMY_ENGINE_OPTIONS" not in load_settings(tmp_path, environ={})

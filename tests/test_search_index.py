@@ -17,6 +17,7 @@ import pytest
 from portal.search import indexer
 from portal.search.engine import IndexBusy
 from portal.search.generations import POINTER, Generations
+from portal.search.query import parse
 from portal.search.service import get_service
 
 
@@ -80,6 +81,36 @@ def test_changed_only_reindexes_what_changed(make_app, folder):
     assert slugs(app, "invoices") == []  # deleted, and it stays deleted
     assert slugs(app, "tunnels") == ["offline-mode"]
     assert slugs(app, "workspace") == []  # now a draft
+
+
+def test_a_search_repeated_after_a_publish_answers_from_the_new_articles(make_app, folder):
+    """Answers are kept per process for repeated searches; a new index generation is a new
+    key, so nobody is shown what the articles said before."""
+    app = make_app(ARTICLES_DIR=folder)
+    runner = app.test_cli_runner()
+    runner.invoke(args=["kb", "index"])
+    assert slugs(app, "retry") == ["sync-errors"]
+    assert slugs(app, "retry") == ["sync-errors"]  # the kept answer
+    assert slugs(app, "tunnels") == []
+
+    (folder / "help/sync-errors.md").write_text(article("Sync errors", "Error 504: reboot."))
+    (folder / "help/offline-mode.md").write_text(article("Offline mode", "Works in tunnels."))
+    assert runner.invoke(args=["kb", "index", "--changed"]).exit_code == 0
+
+    assert slugs(app, "retry") == []
+    assert slugs(app, "tunnels") == ["offline-mode"]
+
+
+def test_a_kept_answer_is_not_changed_by_what_a_caller_does_with_it(make_app, folder):
+    app = make_app(ARTICLES_DIR=folder)
+    app.test_cli_runner().invoke(args=["kb", "index"])
+    with app.test_request_context():
+        engine = get_service().engine
+        first = engine.search(parse("retry"), None, 0, 10)
+        first.hits[0].title = "Changed by a caller"
+        first.hits.clear()
+        again = engine.search(parse("retry"), None, 0, 10)
+    assert [(hit.slug, hit.title) for hit in again.hits] == [("sync-errors", "Sync errors")]
 
 
 def test_changed_without_an_index_builds_one(make_app, folder):

@@ -170,7 +170,9 @@ class Poller:
         after = checkout.head(top) if top is not None else None
         if top is not None:
             indexed.remember(index_dir, after)
-        get_store(self.app).refresh(force=True)
+        # Paced, in the store's own reload thread: this worker's readers go first, and a
+        # reload the store started itself on seeing the files change is joined, not repeated.
+        get_store(self.app).request_reload()
         self._seen_head = after
         self._reported.discard("index busy")
         if moved:

@@ -15,14 +15,16 @@ from __future__ import annotations
 import logging
 import random
 import secrets
+import threading
 import time
 from datetime import timedelta
 
+from cachetools import LRUCache
 from flask import current_app, session
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal.extensions import db
+from portal.extensions import db, skip_disk_wait
 from portal.models import VisitTrail
 from portal.models.accounts import utcnow
 
@@ -35,6 +37,9 @@ MAX_REMEMBERED = 20
 SEARCH, ARTICLE = "q", "a"
 _PRUNE_EVERY = 600.0  # seconds between deletions of expired trails, per process
 _last_prune = 0.0
+REREAD_SECONDS = 300.0
+_recent_reads: LRUCache = LRUCache(maxsize=10_000)  # (visitor, slug) -> when written here
+_recent_lock = threading.Lock()
 
 
 def visitor_id() -> str:
@@ -58,8 +63,7 @@ def remember_search(query: str) -> None:
     written with the search event, so a search costs one commit)."""
     query = query.strip()
     if query:
-        with db.session.begin_nested():
-            _upsert(SEARCH, query[:200])
+        _upsert(SEARCH, query[:200])
 
 
 def has_searched() -> bool:
@@ -72,18 +76,29 @@ def searched_queries() -> list[str]:
 
 def mark_viewed(slug: str) -> None:
     """Remember the articles read in this visit (a ticket keeps them for the agent);
-    committed now. A database problem loses the entry, never the page."""
+    committed now. A database problem loses the entry, never the page.
+
+    The same visitor reading the same article again within REREAD_SECONDS (going back and
+    forth between it and the results) is not written again by this process: the entry is
+    there already, only its place in the order would move."""
     if not has_searched():
         return
+    key = (visitor_id(), slug)
+    now = time.monotonic()
+    with _recent_lock:
+        last = _recent_reads.get(key)
+    if last is not None and now - last < REREAD_SECONDS:
+        return
     try:
-        if db.session.get_bind().dialect.name == "postgresql":
-            # Losing the last read in a crash is harmless: do not wait for the disk.
-            db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+        skip_disk_wait()  # losing the last read in a crash is harmless
         _upsert(ARTICLE, slug[:200])
         db.session.commit()
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("could not remember an article read", exc_info=True)
+        return
+    with _recent_lock:
+        _recent_reads[key] = now
 
 
 def viewed_articles() -> list[str]:

@@ -7,7 +7,7 @@ import logging
 from flask_login import current_user
 
 from portal.content.loader import ContentTree
-from portal.extensions import db
+from portal.extensions import db, skip_disk_wait
 from portal.search import event_limits, events, gate
 from portal.search.gate import VISITOR_KEY, visitor_id
 from portal.search.service import SearchPage, SearchService
@@ -37,6 +37,7 @@ def log_search(service: SearchService, result: SearchPage, source: str,
     if limit and not event_limits.within_limit(limit, f"portal.events.search-{source}"):
         return None
     try:
+        skip_disk_wait()  # analytics and the visitor's trail: a crash may lose the last few
         who = event_limits.reader(VISITOR_KEY)  # before visitor_id() gives a new browser one
         search_id = events.record_search(
             query=result.query.text,

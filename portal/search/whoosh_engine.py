@@ -19,9 +19,10 @@ import warnings
 import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from cachetools import LRUCache
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.query import Term
@@ -63,6 +64,10 @@ WEAK_RESULTS = 3  # fewer hits than this: try similar words and completions too
 RELATED_TERMS = 12  # an article's most telling words, searched for to find others like it
 RELATED_MIN_SHARE = 0.25  # related articles score at least this share of the closest one
 WEIGHTING = BM25F(B=0.75, K1=1.2)
+# Answers kept per process: a help center's searches repeat (the same few hundred questions
+# make most of its traffic), and an answer depends only on what the key below holds. A
+# search costs 5-10 ms of Whoosh and Python; a kept answer, a dictionary look-up.
+RESULT_CACHE_SIZE = 1024
 
 
 @dataclass
@@ -91,6 +96,11 @@ class _Generation:
                          for w in words_of(title)}
                 self._title_words = sorted(pairs)
             return self._title_words
+
+
+def _copy(result: EngineResult) -> EngineResult:
+    """A kept answer's own copy: callers may change what they are given."""
+    return replace(result, hits=[replace(hit) for hit in result.hits])
 
 
 def _corrupt(message: str, exc: BaseException) -> IndexCorrupt:
@@ -135,6 +145,7 @@ class WhooshEngine:
         self.processes = processes or default_processes()
         self._lock = threading.Lock()
         self._open: dict[Path, _Generation] = {}
+        self._answers: LRUCache = LRUCache(maxsize=RESULT_CACHE_SIZE)
         self._local = threading.local()
         # Every searcher opened, whatever the thread: closed when their thread moves on,
         # or all at once when the engine goes away (no file is left to the collector).
@@ -265,7 +276,25 @@ class WhooshEngine:
 
     def search(self, query: UserQuery, category: str | None, offset: int,
                limit: int, tuning: Tuning | None = None) -> EngineResult:
+        """The answer is kept for the same query, filter, page and tuning on the same index
+        generation: a new generation (a publish), an editors' rule or a learned boost that
+        changes is a new key, so a kept answer is never out of date."""
         tuning = tuning or Tuning()
+        path = self.generations.current()
+        key = (path, query, category, offset, limit, id(tuning.vocabularies), tuning.promoted,
+               tuple(sorted(tuning.boosts.items())))
+        with self._lock:
+            kept = self._answers.get(key)
+        if kept is not None and kept[0] is tuning.vocabularies:  # the id is not a reused one
+            return _copy(kept[1])
+        result = self._search(query, category, offset, limit, tuning)
+        if path is not None and self.generations.current() == path:
+            with self._lock:  # the vocabularies are kept alive with it, so their id is theirs
+                self._answers[key] = (tuning.vocabularies, _copy(result))
+        return result
+
+    def _search(self, query: UserQuery, category: str | None, offset: int,
+                limit: int, tuning: Tuning) -> EngineResult:
         with self._searching() as (searcher, generation):
             plan = rank.plan(query, searcher, generation.vocabulary, tuning.vocabularies)
             result = self._run(searcher, plan, category, offset, limit, tuning=tuning)
