@@ -9,6 +9,8 @@ or a killed connection at the moment of COMMIT.
 
 from __future__ import annotations
 
+import email
+import email.policy
 import io
 import re
 import socket
@@ -27,18 +29,26 @@ from sqlalchemy.pool import NullPool
 from portal import unit_of_work
 from portal.extensions import db
 from portal.models import (
+    AccountToken,
+    AuditEvent,
     Enrollment,
+    Organisation,
     OutboxMessage,
     Ticket,
     TicketAttachment,
     TicketMessage,
     TrainingSession,
+    User,
+    UserSession,
 )
+from portal.models.login_throttle import LoginKnownNetwork, LoginThrottle
 from portal.tickets import mail
 from tests.conftest import TEST_DATABASE_URL
 from tests.test_tickets_mail import SMTPServer
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PASSWORD = "correct horse 1"
+NEW_PASSWORD = "a brand new passphrase 2"
 ET = ZoneInfo("America/New_York")
 POSTGRES = TEST_DATABASE_URL.startswith("postgresql")
 
@@ -104,27 +114,34 @@ def commits_seen(app, log: list[str]):
 
 
 @contextmanager
-def database_refuses_attachments(app):
-    """A trigger: the database refuses every attachment row (after the file is saved)."""
+def database_refuses(app, table: str, operation: str = "INSERT"):
+    """A trigger: the database refuses every row of `table` that `operation` (INSERT,
+    UPDATE or DELETE) reaches it with, at the moment it does."""
     engine = engine_of(app)
+    name = f"uow_refuse_{table}_{operation.lower()}"
     with engine.begin() as conn:
         if POSTGRES:
-            conn.execute(text("CREATE FUNCTION uow_refuse() RETURNS trigger LANGUAGE plpgsql "
-                              "AS $$ BEGIN RAISE EXCEPTION 'attachments refused'; END $$"))
-            conn.execute(text("CREATE TRIGGER uow_refuse BEFORE INSERT ON ticket_attachment "
-                              "FOR EACH ROW EXECUTE FUNCTION uow_refuse()"))
+            conn.execute(text(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
+                              f"AS $$ BEGIN RAISE EXCEPTION '{table} refused'; END $$"))
+            conn.execute(text(f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
+                              f"FOR EACH ROW EXECUTE FUNCTION {name}()"))
         else:
-            conn.execute(text("CREATE TRIGGER uow_refuse BEFORE INSERT ON ticket_attachment "
-                              "BEGIN SELECT RAISE(ABORT, 'attachments refused'); END"))
+            conn.execute(text(f"CREATE TRIGGER {name} BEFORE {operation} ON {table} "
+                              f"BEGIN SELECT RAISE(ABORT, '{table} refused'); END"))
     try:
         yield
     finally:
         with engine.begin() as conn:
             if POSTGRES:
-                conn.execute(text("DROP TRIGGER uow_refuse ON ticket_attachment"))
-                conn.execute(text("DROP FUNCTION uow_refuse()"))
+                conn.execute(text(f"DROP TRIGGER {name} ON {table}"))
+                conn.execute(text(f"DROP FUNCTION {name}()"))
             else:
-                conn.execute(text("DROP TRIGGER uow_refuse"))
+                conn.execute(text(f"DROP TRIGGER {name}"))
+
+
+def database_refuses_attachments(app):
+    """The database refuses every attachment row (after the file is saved)."""
+    return database_refuses(app, "ticket_attachment")
 
 
 @contextmanager
@@ -231,37 +248,55 @@ class ObservingList(list):
         super().append(item)
 
 
-def test_a_filed_ticket_is_committed_once_and_its_mail_sent_only_after_the_commit(
-        make_app, make_user, tmp_path):
+@contextmanager
+def mail_watched(make_app, counts: dict[str, str], **config):
+    """An app whose mail goes to a real SMTP listener. As each message arrives, the rows
+    each of `counts` selects (name: "FROM ... WHERE ...") are counted on another
+    connection, which sees only what was committed, and the counts noted in the log that
+    commits_seen(app, log) writes the COMMITs to. Yields (app, listener, log)."""
     server = SMTPServer()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.server_address[1],
-                   SMTP_STARTTLS=False, ATTACHMENTS_DIR=str(tmp_path / "files"))
+                   SMTP_STARTTLS=False, **config)
     observer = create_engine(app.config["SQLALCHEMY_DATABASE_URI"], poolclass=NullPool)
     log: list[str] = []
 
-    def look() -> None:  # from another connection: only what was committed
+    def look() -> None:
         with observer.connect() as conn:
-            tickets = conn.scalar(text("SELECT count(*) FROM ticket"))
-            waiting = conn.scalar(text("SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL"))
-        log.append(f"mail arrives: {tickets} ticket, {waiting} outbox row unsent")
+            seen = {name: conn.scalar(text(f"SELECT count(*) {rows}"))
+                    for name, rows in counts.items()}
+        log.append("mail arrives: " + ", ".join(f"{name}={n}" for name, n in seen.items()))
 
     server.received = ObservingList(look)
     try:
-        make_user(email="casey@acme.test", org="Acme Paving", name="Casey")
-        client = app.test_client()
-        client.post("/login", data={"email": "casey@acme.test", "password": "correct horse 1"})
-        client.get("/search?q=export")
-        with commits_seen(app, log):
-            response = client.post("/tickets/new", data=with_screenshot(ticket_form()),
-                                   content_type="multipart/form-data")
+        yield app, server, log
     finally:
         server.shutdown()
         server.server_close()
         observer.dispose()
+
+
+UNSENT = "FROM mail_outbox WHERE sent_at IS NULL"
+
+
+def mail_text(raw: bytes) -> str:
+    return email.message_from_bytes(raw, policy=email.policy.default).get_body().get_content()
+
+
+def test_a_filed_ticket_is_committed_once_and_its_mail_sent_only_after_the_commit(
+        make_app, make_user, tmp_path):
+    with mail_watched(make_app, {"tickets": "FROM ticket", "unsent": UNSENT},
+                      ATTACHMENTS_DIR=str(tmp_path / "files")) as (app, server, log):
+        make_user(email="casey@acme.test", org="Acme Paving", name="Casey")
+        client = app.test_client()
+        client.post("/login", data={"email": "casey@acme.test", "password": PASSWORD})
+        client.get("/search?q=export")
+        with commits_seen(app, log):
+            response = client.post("/tickets/new", data=with_screenshot(ticket_form()),
+                                   content_type="multipart/form-data")
     assert response.status_code == 303
-    assert log == ["commit", "mail arrives: 1 ticket, 1 outbox row unsent", "commit"]
+    assert log == ["commit", "mail arrives: tickets=1, unsent=1", "commit"]
     with app.app_context():
         row = db.session.scalars(select(OutboxMessage)).one()
         assert row.sent_at is not None and row.attempts == 1  # the last commit recorded it
@@ -367,3 +402,139 @@ def test_a_suggestion_opened_while_the_database_is_down_still_opens_the_article(
     response = client.get("/tickets/suggested/technical-support-policy?subject=export")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/articles/technical-support-policy")
+
+
+# -- accounts and the admin console -------------------------------------------------------------
+
+def signed_in(app, email_address: str):
+    """A browser of its own, signed in as `email_address`."""
+    browser = app.test_client()
+    response = browser.post("/login", data={"email": email_address, "password": PASSWORD})
+    assert response.status_code == 302, "sign-in failed"
+    return browser
+
+
+def signed_in_as(browser, name: str) -> bool:
+    return name in browser.get("/").get_data(as_text=True)
+
+
+def test_a_password_change_whose_notice_cannot_be_queued_changes_nothing(app, make_user):
+    make_user(email="pat@acme.test", name="Pat Doe")
+    laptop, phone = signed_in(app, "pat@acme.test"), signed_in(app, "pat@acme.test")
+    with database_refuses(app, "mail_outbox"):
+        response = phone.post("/account/password", data={
+            "current_password": PASSWORD, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert response.status_code == 500
+    assert "Traceback" not in response.get_data(as_text=True)
+    # Nothing half done: the other browser was not signed out, no page says the password
+    # changed, the old password still works and the new one does not.
+    assert signed_in_as(laptop, "Pat Doe") and signed_in_as(phone, "Pat Doe")
+    assert "Your password is changed" not in phone.get("/account").get_data(as_text=True)
+    assert count(app, UserSession) == 2
+    refused = app.test_client().post("/login", data={"email": "pat@acme.test",
+                                                     "password": NEW_PASSWORD})
+    assert refused.status_code == 200 and "do not match" in refused.get_data(as_text=True)
+    signed_in(app, "pat@acme.test")
+    assert count(app, OutboxMessage) == 0 and sent_files(app) == []
+
+
+def test_a_reset_link_is_mailed_only_once_it_is_stored(make_app, make_user):
+    with mail_watched(make_app, {"links": "FROM account_token", "unsent": UNSENT}) as (
+            app, server, log):
+        make_user(email="pat@acme.test", name="Pat Doe")
+        client = app.test_client()
+        with commits_seen(app, log):
+            response = client.post("/forgot", data={"email": "pat@acme.test"})
+    assert response.status_code == 200
+    assert log == ["commit", "mail arrives: links=1, unsent=1", "commit"]
+    link = re.search(r"http://localhost(/reset/\S+)", mail_text(server.received[0])).group(1)
+    assert "Choose a new password" in client.get(link).get_data(as_text=True)
+
+
+def test_a_sign_in_that_fails_after_the_password_check_still_counts_the_attempt(
+        app, make_user):
+    """A browser and network that never signed in to the account: the attempt is counted,
+    and committed, before the password is checked, so a request that fails after the
+    check is no free guess. Of the sign-in itself nothing is left."""
+    sam = make_user(email="sam@acme.test", name="Sam Stone")
+    stranger = app.test_client()
+    with database_refuses(app, "user_session"):
+        response = stranger.post("/login", data={"email": "sam@acme.test",
+                                                 "password": PASSWORD})
+    assert response.status_code == 500
+    assert not signed_in_as(stranger, "Sam Stone")
+    with app.app_context():
+        assert db.session.scalar(select(LoginThrottle.failures)) == 1
+        assert db.session.get(User, sam.id).last_login_at is None
+    assert count(app, UserSession) == count(app, LoginKnownNetwork) == 0
+    # Signing in afterwards works, and gives its own attempt back.
+    assert signed_in_as(signed_in(app, "sam@acme.test"), "Sam Stone")
+    with app.app_context():
+        assert db.session.scalar(select(LoginThrottle.failures)) is None  # within the allowance
+
+
+def test_signing_out_works_even_when_the_database_refuses_to_end_the_session(app, make_user):
+    make_user(email="sam@acme.test", name="Sam Stone")
+    browser = signed_in(app, "sam@acme.test")
+    with database_refuses(app, "user_session", "DELETE"):
+        response = browser.post("/logout")
+        assert response.status_code == 302
+        page = browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are signed out." in page
+    assert not signed_in_as(browser, "Sam Stone")
+
+
+def test_a_deactivation_whose_audit_row_is_refused_leaves_the_person_as_they_were(
+        app, make_user):
+    make_user(email="ada@acme.test", role="admin", name="Ada Admin")
+    sam = make_user(email="sam@acme.test", name="Sam Stone")
+    admin, sams_browser = signed_in(app, "ada@acme.test"), signed_in(app, "sam@acme.test")
+    assert admin.post(f"/admin/users/{sam.id}/reset-link").status_code == 303  # a live link
+    with database_refuses(app, "audit_event"):
+        response = admin.post(f"/admin/users/{sam.id}/deactivate")
+    assert response.status_code == 500
+    # Nothing half done: still active, still signed in, the mailed link still unused.
+    assert signed_in_as(sams_browser, "Sam Stone")
+    with app.app_context():
+        assert db.session.get(User, sam.id).active
+        assert db.session.scalars(select(AccountToken.used_at)).all() == [None]
+        assert db.session.scalars(select(AuditEvent.action)).all() == ["user.reset_link"]
+    assert "is deactivated" not in admin.get(f"/admin/users/{sam.id}").get_data(as_text=True)
+
+
+def test_an_invitation_is_mailed_only_once_the_account_and_its_link_are_stored(
+        make_app, make_user):
+    counts = {"people": "FROM user_account WHERE email = 'nia@acme.test'",
+              "links": "FROM account_token", "audited": "FROM audit_event", "unsent": UNSENT}
+    with mail_watched(make_app, counts) as (app, server, log):
+        make_user(email="ada@acme.test", role="admin", name="Ada Admin")
+        admin = signed_in(app, "ada@acme.test")
+        with commits_seen(app, log):
+            response = admin.post("/admin/users/new", data={
+                "name": "Nia New", "email": "nia@acme.test", "role": "customer",
+                "organisation": ""})
+    assert response.status_code == 303
+    assert log == ["commit", "mail arrives: people=1, links=1, audited=1, unsent=1", "commit"]
+    link = re.search(r"http://localhost(/reset/\S+)", mail_text(server.received[0])).group(1)
+    assert "nia@acme.test" in app.test_client().get(link).get_data(as_text=True)
+
+
+def test_a_database_outage_when_an_admin_renames_an_organisation_keeps_what_they_typed(
+        app, make_user):
+    make_user(email="casey@acme.test", org="Acme Paving", name="Casey")
+    make_user(email="ada@acme.test", role="admin", name="Ada Admin")
+    with app.app_context():
+        org_id = db.session.scalar(select(Organisation.id))
+    admin = signed_in(app, "ada@acme.test")
+    with next_commit_fails(app) as fired:
+        response = admin.post(f"/admin/organisations/{org_id}/rename",
+                              data={"rename-name": "Acme Roads"})
+    assert fired.is_set()
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "nothing was saved" in page and 'value="Acme Roads"' in page
+    assert "Traceback" not in page
+    with app.app_context():
+        assert db.session.get(Organisation, org_id).name == "Acme Paving"
+        assert db.session.scalars(select(AuditEvent.action)).all() == []
+    assert "Renamed" not in admin.get(f"/admin/organisations/{org_id}").get_data(as_text=True)

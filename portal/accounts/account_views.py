@@ -14,8 +14,7 @@ from flask_login import current_user, login_required
 from portal.accounts import recovery, service, sessions
 from portal.accounts.forms import ChangePasswordForm, DisplayNameForm, EndOtherSessionsForm
 from portal.accounts.views import _login_limit, bp
-from portal.extensions import db, limiter
-from portal.tickets import mail
+from portal.extensions import limiter
 
 TOO_MANY_TRIES = "Too many attempts at your current password. Wait a minute and try again."
 
@@ -42,10 +41,9 @@ def change_name():
     if form.validate_on_submit():
         try:
             service.change_name(current_user, form.name.data)
-        except service.AccountError as exc:
+        except service.AccountError as exc:  # raised before anything changed
             form.name.errors = [str(exc)]
         else:
-            db.session.commit()
             flash(f"Your name is now {current_user.name}.", "success")
             return redirect(url_for("accounts.account"))
     return _account_page(name_form=form)
@@ -77,13 +75,12 @@ def change_password():
         try:
             ended = service.change_password(current_user, form.current_password.data,
                                             form.password.data)
-        except service.AccountError as exc:
+        except service.AccountError as exc:  # raised before anything changed
             g.password_try_failed = True
             form.current_password.errors = [str(exc)]
         else:
-            notice = recovery.password_changed_notice(current_user, "on the account page")
-            db.session.commit()
-            mail.send_now([notice])
+            # Mailed once the new password is committed (portal.unit_of_work).
+            recovery.password_changed_notice(current_user, "on the account page")
             others = ("" if not ended else " 1 other browser was signed out." if ended == 1
                       else f" {ended} other browsers were signed out.")
             flash(f"Your password is changed.{others}", "success")
@@ -96,7 +93,6 @@ def change_password():
 def end_other_sessions():
     if EndOtherSessionsForm().validate_on_submit():
         ended = sessions.end_all(current_user.id, keep_current=True)
-        db.session.commit()
         flash("You are signed out everywhere else." if ended else
               "You were not signed in anywhere else.", "success")
     return redirect(url_for("accounts.account"))

@@ -6,7 +6,8 @@ either a link or a note that there is no account; registering mails either a lin
 note to the owner that they already have one. Both branches do the same kind of work (a
 lookup, a password hash where a password was typed, one queued mail). What still differs
 (a link row written, or not) is padded to ANSWER_SECONDS, so both take alike long;
-bench/account_enumeration.py measures it. The views commit, then send the mail.
+bench/account_enumeration.py measures it. The mail is queued in the outbox and goes once
+the request's changes are committed (portal.unit_of_work), in both branches alike.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def absolute_url(endpoint: str, **values) -> str:
 
 def request_reset(email: str) -> OutboxMessage:
     """Mail a reset link to an active account's address, or to any other address a note
-    that no account can sign in with it. The caller commits, then sends."""
+    that no account can sign in with it. Sent once the caller's changes are committed."""
     with _at_least(ANSWER_SECONDS):
         user = service.find_user(email)
         if user is not None and user.active:
@@ -76,16 +77,17 @@ def password_link(raw: str) -> AccountToken:
     return token
 
 
-def set_password_from_link(raw: str, password: str) -> tuple[User, OutboxMessage]:
+def set_password_from_link(raw: str, password: str) -> User:
     """Use a reset or invitation link once: the new password, the address confirmed (the
     link proves it; the domain may then adopt the account), every session of the user
-    ended. Returns the user and the "password changed" notice. The caller commits, starts
-    this browser's session, then sends."""
+    ended, the "password changed" notice queued. Returns the user. The caller starts this
+    browser's session; the notice is sent once the changes are committed."""
     password_link(raw)  # the reasons it cannot be used, before anything changes
     user = links.redeem(raw, PASSWORD_LINKS)
     service.set_password(user, password)
     _confirm_address(user)
-    return user, password_changed_notice(user, "with a link we mailed to you")
+    password_changed_notice(user, "with a link we mailed to you")
+    return user
 
 
 def password_changed_notice(user: User, how: str = "") -> OutboxMessage:
@@ -98,8 +100,8 @@ def password_changed_notice(user: User, how: str = "") -> OutboxMessage:
 def register(email: str, name: str, password: str) -> OutboxMessage:
     """Create an unconfirmed customer account and mail it a confirmation link; for an
     address that already has an account, mail its owner instead (and change nothing).
-    Raises AccountError only for a malformed address or a weak password. The caller
-    commits, then sends."""
+    Raises AccountError only for a malformed address or a weak password (before anything
+    changes). The mail is sent once the caller's changes are committed."""
     email = service.check_new_account(email, password)
     password_hash = hash_password(password)  # in both branches: they take alike long
     with _at_least(ANSWER_SECONDS):
@@ -177,7 +179,8 @@ def _read_ticket(ticket: str | None) -> dict | None:
 
 def resend_verification(ticket: str | None) -> OutboxMessage | None:
     """A new confirmation link for the account the ticket names, if its address still
-    needs confirming (None if nothing was sent). The caller commits, then sends."""
+    needs confirming (None if nothing was queued). Sent once the caller's changes are
+    committed."""
     data = _read_ticket(ticket)
     user = db.session.get(User, data["u"]) if data else None
     if user is None or user.email != data["e"] or not user.active or user.email_verified:

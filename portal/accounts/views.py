@@ -34,7 +34,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from portal import outage
+from portal import unit_of_work
 from portal.accounts import attempts, devices, recovery, service, sessions, throttle
 from portal.accounts.forms import (
     ForgotPasswordForm,
@@ -46,7 +46,6 @@ from portal.accounts.forms import (
 from portal.accounts.links import LinkError
 from portal.extensions import db, limiter
 from portal.models import TokenPurpose, User
-from portal.tickets import mail
 
 bp = Blueprint("accounts", __name__)
 
@@ -85,7 +84,7 @@ def _describe_wait(seconds: int) -> str:
 
 def _begin_session(user: User) -> None:
     """Sign `user` in on this browser: a fresh session (no fixation) keeping only the
-    "portal_keep_" keys, recorded on the server. The caller commits."""
+    "portal_keep_" keys, recorded on the server."""
     sessions.end_current()  # whatever this browser was signed in as before
     kept = {k: v for k, v in session.items() if k.startswith("portal_keep_")}
     session.clear()
@@ -111,8 +110,16 @@ def login():
         wait = 0.0
         if attempt.stranger:
             wait = throttle.reserve(attempt.account)
-            db.session.commit()  # counted before the password is checked
-        if wait:
+            # Committed at once, before the password is checked, not with the rest of the
+            # request (portal.unit_of_work):
+            # - the guess stays counted whatever happens after the check (an error, a commit
+            #   that fails at the end): a failing request must not be a free guess;
+            # - reserve() keeps the account's throttle row locked until the commit. Held over
+            #   the deliberately slow password hash, every other sign-in at the account would
+            #   wait behind each stranger's guess, the owner's from a known browser or network
+            #   too (signed_in() and count_failure() write that row).
+            db.session.commit()
+        if wait:  # paused: nothing was counted or changed
             attempts.failed()
             seconds = max(1, math.ceil(wait))
             flash(PAUSED.format(wait=_describe_wait(seconds)), "error")
@@ -121,18 +128,16 @@ def login():
         if user is None:
             attempts.failed()
             if attempt.known_network:
-                throttle.count_failure(attempt.account)
-                db.session.commit()
+                throttle.count_failure(attempt.account)  # committed with the answer (200)
             flash(BAD_CREDENTIALS, "error")
             return _login_page(form), 200
         if not user.email_verified:  # the right password: say what is missing
-            db.session.commit()
+            unit_of_work.keep()  # a refusal that still records (a password hash upgraded)
             resend = ResendVerificationForm(formdata=None, ticket=recovery.resend_ticket(user))
             return render_template("accounts/confirm_first.html", form=resend), 403
         target = service.landing_page(user, form.next.data)
         _begin_session(user)
         throttle.signed_in(attempt.account, user.id, attempt.network, reserved=attempt.stranger)
-        db.session.commit()
         flash(f"Signed in as {user.name}.", "success")
         return devices.remember(redirect(target), user.id)
     return _login_page(form)
@@ -140,12 +145,8 @@ def login():
 
 @bp.post("/logout")
 def logout():  # works for anyone; while the database is down the cookie is still cleared
-    try:
+    with unit_of_work.best_effort("the end of a signed-in session"):
         sessions.end_current()
-        db.session.commit()
-    except outage.OUTAGE_ERRORS as error:
-        db.session.rollback()
-        outage.mark_down(error)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -200,10 +201,11 @@ def _mail_limits(view):
     return view
 
 
-def _sent(message) -> None:
-    """After the commit: send the mail now, and count the request against the limits."""
+def _sent() -> None:
+    """Count the request against the limits (whether or not it queued mail, so that the
+    answer says nothing about the address). The mail goes once the request's changes are
+    committed (portal.unit_of_work)."""
     g.account_mail_sent = True
-    mail.send_now([message] if message is not None else [])
 
 
 @bp.after_request
@@ -233,13 +235,11 @@ def register():
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
-            message = recovery.register(form.email.data, form.name.data, form.password.data)
-        except service.AccountError as exc:
-            db.session.rollback()
+            recovery.register(form.email.data, form.name.data, form.password.data)
+        except service.AccountError as exc:  # raised before anything changed
             flash(str(exc), "error")
             return render_template("accounts/register.html", form=form)
-        db.session.commit()
-        _sent(message)
+        _sent()
         return render_template("accounts/check_email.html", purpose="register")
     return render_template("accounts/register.html", form=form)
 
@@ -248,11 +248,9 @@ def register():
 def verify_email(token: str):
     try:
         user, organisation = recovery.confirm_address(token)
-    except LinkError as problem:
-        db.session.rollback()
+    except LinkError as problem:  # 400: nothing is kept
         return render_template("accounts/link_problem.html", problem=str(problem),
                                purpose="verify"), 400
-    db.session.commit()
     message = "Your email address is confirmed."
     if organisation is not None:
         message += f" Your account now belongs to {organisation.name}."
@@ -268,9 +266,8 @@ def verify_email(token: str):
 def resend_verification():
     form = ResendVerificationForm()
     if form.validate_on_submit():
-        message = recovery.resend_verification(form.ticket.data)
-        db.session.commit()
-        _sent(message)
+        recovery.resend_verification(form.ticket.data)
+        _sent()
     return render_template("accounts/check_email.html", purpose="resend")
 
 
@@ -281,9 +278,8 @@ def forgot_password():
     if request.method == "GET" and request.args.get("email"):
         form.email.data = request.args["email"][:254]
     if form.validate_on_submit():
-        message = recovery.request_reset(form.email.data)
-        db.session.commit()
-        _sent(message)
+        recovery.request_reset(form.email.data)
+        _sent()
         return render_template("accounts/check_email.html", purpose="reset")
     return render_template("accounts/forgot.html", form=form)
 
@@ -298,14 +294,11 @@ def reset_password(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            user, notice = recovery.set_password_from_link(token, form.password.data)
-        except LinkError as problem:  # another request used the link a moment ago
-            db.session.rollback()
+            user = recovery.set_password_from_link(token, form.password.data)
+        except LinkError as problem:  # another request used the link a moment ago (400)
             return render_template("accounts/link_problem.html", problem=str(problem),
                                    purpose="reset"), 400
         _begin_session(user)
-        db.session.commit()
-        mail.send_now([notice])
         flash("Your new password is set. You are signed in here, and signed out on every "
               "other browser.", "success")
         return devices.remember(redirect(service.landing_page(user, None)), user.id)

@@ -11,6 +11,9 @@ through portal/admin/orgs.py, which audits it).
     /admin/organisations/<id>/domains/remove      POST       remove a domain (admins)
     /admin/organisations/<id>/suspend             POST       suspend, or change the reason
     /admin/organisations/<id>/resume              POST       resume support (admins)
+
+A change is committed when its page answers (portal.unit_of_work); a refused one keeps
+nothing.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import Field
 
+from portal import unit_of_work
 from portal.admin import domains, orgs
 from portal.admin.audit import Actor
 from portal.admin.org_forms import (
@@ -35,7 +39,6 @@ from portal.admin.org_forms import (
 from portal.admin.orgs import OrgError
 from portal.admin.pages import page_number, paginate
 from portal.admin.views import admins_and_agents, admins_only, bp
-from portal.extensions import db
 from portal.models import Organisation
 
 
@@ -80,10 +83,9 @@ def org_new():
         try:
             org = orgs.create(form.name.data, Actor.of(current_user))
         except OrgError as exc:
-            db.session.rollback()
+            unit_of_work.discard()  # before the page is drawn: a failed flush spoils the session
             form.name.errors = [*form.name.errors, str(exc)]
         else:
-            db.session.commit()
             flash(f"Created {org.name}. Add its email domains so that its people join it.",
                   "success")
             return to_detail(org)
@@ -132,17 +134,16 @@ def org_tickets(org_id: int):
 
 def change(org: Organisation, key: str, form: FlaskForm, field: Field,
            action: Callable[[Actor], str]):
-    """Validate `form`, run `action` (which returns what to flash), commit and go back to
-    the detail page; otherwise show the page again with the form as typed and the error
+    """Validate `form`, run `action` (which returns what to flash) and go back to the detail
+    page; otherwise show the page again (as stored) with the form as typed and the error
     beside `field`."""
     if form.validate_on_submit():
         try:
             message = action(Actor.of(current_user))
         except OrgError as exc:
-            db.session.rollback()
+            unit_of_work.discard()  # the page shows the organisation as stored
             field.errors = [*field.errors, str(exc)]
         else:
-            db.session.commit()
             flash(message, "success")
             return to_detail(org)
     return render_detail(org, 422, **{key: form})
@@ -187,10 +188,9 @@ def org_remove_domain(org_id: int):
         try:
             orgs.remove_domain(org, form.domain.data, Actor.of(current_user))
         except OrgError as exc:
-            db.session.rollback()
+            unit_of_work.discard()  # answered with a redirect: keep nothing
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(f"Removed {form.domain.data} from {org.name}. People who joined through "
                   "it stay members.", "success")
     else:
@@ -222,7 +222,6 @@ def org_resume(org_id: int):
     if not form.validate_on_submit():
         abort(400)
     if orgs.resume(org, Actor.of(current_user)):
-        db.session.commit()
         flash(f"Resumed support for {org.name}. Its members can file tickets again.",
               "success")
     else:

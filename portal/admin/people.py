@@ -2,8 +2,9 @@
 the console (portal/admin/user_views.py) or the command line (`flask users ...`).
 
 Each change writes an audit row (portal/admin/audit.py) with the fields it changed, never
-a password or a link. The caller commits, then sends any mail returned
-(portal.tickets.mail.send_now).
+a password or a link. Nothing here commits: a console page's changes are committed when
+it answers, and the mail queued goes after that (portal.unit_of_work); a command commits,
+then sends the mail returned (portal.tickets.mail.send_now).
 
 Rules kept here:
 - the portal always keeps at least one active admin: the last one cannot be demoted or

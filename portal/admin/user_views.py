@@ -11,7 +11,8 @@
     /admin/users/<id>/reactivate          POST       let them sign in again
     /admin/users/<id>/reset-link          POST       mail a single-use password-reset link
 
-The rules are in portal/admin/people.py; every change there is audited.
+The rules are in portal/admin/people.py; every change there is audited. A change is
+committed when its page answers (portal.unit_of_work), and its mail goes after that.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from portal import unit_of_work
 from portal.accounts import sessions
 from portal.admin import audit, people
 from portal.admin.audit import Actor
@@ -33,7 +35,6 @@ from portal.admin.user_forms import (
 from portal.admin.views import admins_and_agents, admins_only, bp, can_change
 from portal.extensions import db
 from portal.models import Role, User
-from portal.tickets import mail
 
 
 def _user_or_404(user_id: int) -> User:
@@ -65,18 +66,16 @@ def user_new():
     if not form.validate_on_submit():
         return _render_new(form, 422 if form.is_submitted() else 200)
     try:
-        user, message = people.invite(form.email.data, form.name.data, form.role.data,
-                                      form.organisation.data or None, Actor.of(current_user))
+        user, _ = people.invite(form.email.data, form.name.data, form.role.data,
+                                form.organisation.data or None, Actor.of(current_user))
     except people.PeopleError as exc:
-        db.session.rollback()
+        unit_of_work.discard()  # the form is drawn again with nothing half made
         field = getattr(form, exc.field or "", None)
         if field is not None:
             field.errors = [*field.errors, str(exc)]
         else:
             flash(str(exc), "error")
         return _render_new(form, 422)
-    db.session.commit()
-    mail.send_now([message])
     flash(f"{user.name} was added. An invitation to choose a password was sent to "
           f"{user.email}.", "success")
     return redirect(url_for(".user_detail", user_id=user.id), code=303)
@@ -111,7 +110,6 @@ def _render_detail(user: User, status: int = 200, role_form: RoleForm | None = N
 
 
 def _done(user: User, message: str):
-    db.session.commit()
     flash(message, "success")
     if not can_change():  # an admin who just gave up their own admin role
         return redirect(url_for("kb.home"), code=303)
@@ -119,7 +117,7 @@ def _done(user: User, message: str):
 
 
 def _refused(user: User, exc: people.PeopleError, **forms):
-    db.session.rollback()
+    unit_of_work.discard()  # the page shows the person as stored
     flash(str(exc), "error")
     return _render_detail(user, 422, **forms)
 
@@ -199,9 +197,7 @@ def user_reactivate(user_id: int):
 def user_reset_link(user_id: int):
     user = _user_or_404(user_id)
     try:
-        message = people.send_reset_link(user, Actor.of(current_user))
+        people.send_reset_link(user, Actor.of(current_user))
     except people.PeopleError as exc:
         return _refused(user, exc)
-    response = _done(user, f"A password-reset link was sent to {user.email}.")
-    mail.send_now([message])
-    return response
+    return _done(user, f"A password-reset link was sent to {user.email}.")

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from portal.extensions import csrf, db, limiter
+from portal import unit_of_work
+from portal.extensions import csrf, limiter
 from portal.search import events
 from portal.search.gate import mark_searched, visitor_id
 from portal.search.service import SearchPage, get_service
@@ -109,11 +110,7 @@ def click():
     slug = values.get("slug", "", type=str)[:MAX_SLUG]
     position = page_number(values.get("position"), 0)
     if search_id and slug and slug in get_service().store.tree().by_slug:
-        try:
-            if events.record_click(search_id=search_id, slug=slug, position=position,
-                                   visitor=visitor_id()):
-                db.session.commit()
-        except Exception:
-            current_app.logger.exception("could not record a search click")
-            db.session.rollback()
+        with unit_of_work.best_effort("a search click"):
+            events.record_click(search_id=search_id, slug=slug, position=position,
+                                visitor=visitor_id())
     return "", 204

@@ -4,6 +4,8 @@
     /tickets/<id>/assign           POST  assign to me
     /tickets/<id>/severity         POST  change severity (deadlines recomputed, logged)
     /tickets/<id>/status           POST  change status
+
+Each change is committed when the page answers (portal.unit_of_work).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import wraps
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from portal.extensions import db
+from portal import unit_of_work
 from portal.models import TicketStatus
 from portal.tickets import deadlines, service
 from portal.tickets.forms import ActionForm, QueueFilterForm, SeverityForm, StatusForm
@@ -54,7 +56,6 @@ def assign(ticket_id: int):
     ticket = ticket_or_404(ticket_id)
     if ActionForm().validate_on_submit():
         service.assign(ticket, current_user)
-        db.session.commit()
         flash(f"Ticket {ticket.number} is assigned to you.", "success")
     return _back(ticket.id)
 
@@ -71,10 +72,9 @@ def severity(ticket_id: int):
     try:
         service.change_severity(ticket, current_user, form.severity.data)
     except service.TicketError as exc:
-        db.session.rollback()
+        unit_of_work.discard()  # answered with a redirect: keep nothing
         flash(str(exc), "error")
         return _back(ticket.id)
-    db.session.commit()
     if old != ticket.severity:
         flash(f"Severity changed from {old} to {ticket.severity}; deadlines recomputed.",
               "success")
@@ -91,6 +91,5 @@ def status(ticket_id: int):
         return _back(ticket.id)
     new = TicketStatus(form.status.data)
     service.set_status(ticket, current_user, new)
-    db.session.commit()
     flash(f"Status set to {new.label}.", "success")
     return _back(ticket.id)
