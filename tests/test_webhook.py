@@ -134,6 +134,27 @@ def test_a_good_github_signature_pulls_reindexes_and_refreshes_history(site):
     assert "Edna Editor" in page
 
 
+def test_with_background_reloads_the_webhook_answers_first_and_pages_follow(make_app, repos):
+    """In production (PORTAL_CONTENT_RELOAD_SECONDS above 0) the webhook's worker does not
+    reload the articles before answering: its paced background reload does, and pages
+    show the new text once it is complete."""
+    editor, checkout = repos
+    app = make_app(ARTICLES_DIR=checkout, WEBHOOK_SECRET=SECRET, CONTENT_RELOAD_SECONDS=2.0)
+    indexer.build(get_service(app).engine, checkout)
+    client = app.test_client()
+    assert "CSV export" in client.get("/articles/exports").get_data(as_text=True)
+    publish(editor)
+    body = push_event()
+    response = client.post("/hooks/git", data=body, content_type="application/json",
+                           headers={"X-Hub-Signature-256": github_signature(body),
+                                    "X-GitHub-Event": "push"})
+    assert response.status_code == 200 and response.get_json()["pulled"]
+    assert get_store(app).wait_for_reload(timeout=30)
+    assert found(client, "quuxinator") == ["quux-widget"]
+    page = client.get("/articles/exports").get_data(as_text=True)
+    assert "Excel export" in page and "Edna Editor" in page
+
+
 def test_a_good_gitlab_token_is_accepted(site):
     app, editor, _checkout = site
     publish(editor)

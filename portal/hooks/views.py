@@ -46,7 +46,8 @@ def git():
         log.info("git webhook: %s already processed; nothing done", delivery.label)
         return jsonify(ok=True, source=source, message="already processed")
     try:
-        report = sync(get_service(), git_pull=current_app.config["SYNC_GIT_PULL"])
+        report = sync(get_service(), git_pull=current_app.config["SYNC_GIT_PULL"],
+                      background_reload=current_app.config["CONTENT_RELOAD_SECONDS"] > 0)
     except NotRecorded as exc:  # published here only: a redelivery records it
         _release_quietly(delivery)
         return jsonify(ok=False, source=source, error=str(exc)), 503

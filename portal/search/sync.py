@@ -67,9 +67,14 @@ def pull(folder: Path) -> tuple[bool, str | None, str | None, str]:
     return True, before, after, f"Pulled {(before or '?')[:10]}..{(after or '?')[:10]}."
 
 
-def sync(service: SearchService, git_pull: bool = True, wait: float = 60.0) -> SyncReport:
+def sync(service: SearchService, git_pull: bool = True, wait: float = 60.0,
+         background_reload: bool = False) -> SyncReport:
     """Pull (when allowed), re-index changed articles, refresh content and git history,
     then record the pulled commit for the other nodes.
+
+    With `background_reload`, the content is reloaded by the store's paced background
+    reload (readers of this worker keep the current pages until the new ones are complete)
+    instead of before returning.
 
     Raises SyncError (git failed; NotRecorded when only the recording failed) and
     IndexBusy (another sync or index build of this node kept its lock past `wait`).
@@ -86,7 +91,10 @@ def sync(service: SearchService, git_pull: bool = True, wait: float = 60.0) -> S
         report = indexer.update_changed(service.engine, folder, wait=wait)
         if top is not None:
             indexed.remember(index_dir, checkout.head(top))
-        service.store.refresh(force=True)  # new titles, categories and "modified by" at once
+        if background_reload:  # the webhook: its worker goes back to readers sooner
+            service.store.request_reload()
+        else:
+            service.store.refresh(force=True)  # new titles, categories and "modified by" now
     log.info("sync: %s %s", message, report)
     result = SyncReport(pulled, before, after, message, report)
     if pulled and after and top is not None:
