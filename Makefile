@@ -52,3 +52,4 @@ bench: venv
 	$(PY) bench/relevance.py
 	$(PY) bench/search_speed.py
 	$(PY) bench/account_enumeration.py
+	$(PY) bench/widget.py

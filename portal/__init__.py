@@ -75,6 +75,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from portal.admin.views import bp as admin_bp
 
     app.register_blueprint(admin_bp)
+    from portal.widget.views import blueprints as widget_blueprints
+
+    for blueprint in widget_blueprints():
+        app.register_blueprint(blueprint)
     from portal.health import bp as health_bp
 
     app.register_blueprint(health_bp)

@@ -174,6 +174,13 @@ SETTINGS: dict[str, tuple[str, str, Any]] = {
     "SMTP_SSL": ("PORTAL_SMTP_SSL", "bool", False),
     "SMTP_TIMEOUT": ("PORTAL_SMTP_TIMEOUT", "float", 5.0),
     "SITE_URL": ("PORTAL_SITE_URL", "str", ""),
+    # The in-app help widget (portal/widget): host pages allowed to frame its panel (exact
+    # origins), the secret hosts sign user tokens with, what those tokens must name in `aud`
+    # (empty: PORTAL_SITE_URL, else this portal's address), and the API's per-address limit.
+    "WIDGET_ALLOWED_ORIGINS": ("PORTAL_WIDGET_ALLOWED_ORIGINS", "list", []),
+    "WIDGET_SECRET": ("PORTAL_WIDGET_SECRET", "str", ""),
+    "WIDGET_AUDIENCE": ("PORTAL_WIDGET_AUDIENCE", "str", ""),
+    "WIDGET_API_LIMIT": ("PORTAL_WIDGET_API_LIMIT", "str", "300 per minute"),
     "DEFLECTION_WINDOW_HOURS": ("PORTAL_DEFLECTION_WINDOW_HOURS", "int", 24),
     # "Was this article helpful?": reasons are "code:Label" (the code is what is stored).
     "FEEDBACK_REASONS": ("PORTAL_FEEDBACK_REASONS", "list", [
@@ -237,7 +244,8 @@ RANGES: dict[str, Any] = {
     "FEEDBACK_SHOW_RATING_MIN": 0, "NOTICE_BANNER_HOURS": 0, "NOTICE_HISTORY_DAYS": 1,
     "NOTICE_CACHE_SECONDS": 0, "MAILIN_MAX_BYTES": 1, "MAILIN_RELAY_HOPS": 0,
 }
-SECRETS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "WEBHOOK_SECRET"})  # never shown
+# never shown
+SECRETS = frozenset({"SECRET_KEY", "SMTP_PASSWORD", "WEBHOOK_SECRET", "WIDGET_SECRET"})
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 KIND_WORDS = {"bool": "true or false (also yes/no, on/off, 1/0)", "int": "a whole number",
@@ -393,6 +401,16 @@ def _zone(value: str, _settings: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _origins(value: list[str], _settings: Mapping[str, Any]) -> str | None:
+    from portal.widget.origins import problems
+
+    bad = problems(value) if isinstance(value, list) else ["?"]
+    if bad:
+        return (f"origins such as https://app.example.com or http://localhost:8001, separated "
+                f"by commas (not an origin: {', '.join(repr(b) for b in bad[:3])})")
+    return None
+
+
 def _rate_limit(value: str, _settings: Mapping[str, Any]) -> str | None:
     if not value.strip() or _fails(parse_many, value):
         return "rate limits such as 10 per minute;50 per hour"
@@ -529,6 +547,7 @@ FORMS: dict[str, Check] = {
     "BUSINESS_HOLIDAYS_SUBDIV": _holiday_subdiv, "BUSINESS_CLOSED_DATES": _dates,
     "MAINTENANCE_POLICY": _maintenance_policy, "FEEDBACK_REASONS": _reasons,
     "ATTACHMENT_TYPES": _attachment_types, "MAILIN_TRUSTED_RELAYS": _names,
+    "WIDGET_ALLOWED_ORIGINS": _origins, "WIDGET_AUDIENCE": _web_address(True),
     **{key: _rate_limit for key in SETTINGS if key.endswith("_LIMIT")},
     **{f"SEVERITY{level}_{what}": _duration(what == "FIRST_RESPONSE")
        for level in (1, 2, 3) for what in ("FIRST_RESPONSE", "UPDATE_EVERY", "SUBSTANTIVE")},

@@ -116,7 +116,10 @@ def init_app(app: Flask) -> None:
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+            # A page that says who may frame it (the widget's panel) is not also refused
+            # by X-Frame-Options; every other page may be framed by the portal only.
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         response.headers.setdefault(
             "Content-Security-Policy",
             ARTICLE_CSP if request.endpoint in REMOTE_IMAGE_ENDPOINTS else CSP)

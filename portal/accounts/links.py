@@ -36,6 +36,10 @@ def lifetime(purpose: TokenPurpose) -> timedelta:
         return timedelta(minutes=int(config["RESET_LINK_MINUTES"]))
     if purpose == TokenPurpose.INVITE:
         return timedelta(days=int(config["INVITE_LINK_DAYS"]))
+    if purpose == TokenPurpose.WIDGET:  # inside the help widget's "Submit a Ticket" link
+        from portal.widget.tokens import HANDOFF_MINUTES
+
+        return timedelta(minutes=HANDOFF_MINUTES)
     return timedelta(days=int(config["VERIFY_LINK_DAYS"]))
 
 
@@ -116,7 +120,8 @@ def queue_mail(recipient: str, template: str, **context) -> OutboxMessage:
 
 def send_link(user: User, purpose: TokenPurpose, template: str | None = None,
               now: datetime | None = None, **context) -> OutboxMessage:
-    """Issue a link and queue the mail that carries it. The caller commits, then calls
+    """Issue a link and queue the mail that carries it. In a request the mail goes once the
+    request's changes are committed (portal.unit_of_work); a command commits, then calls
     mail.send_now([message])."""
     raw = issue(user, purpose, now)
     minutes = int(lifetime(purpose).total_seconds() // 60)

@@ -10,10 +10,14 @@ from typing import Any
 
 import yaml
 
+from portal.content.areas import area_key
+
 # libyaml's safe loader is several times faster; same rules as yaml.SafeLoader.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-KNOWN_FIELDS = {"title", "summary", "description", "tags", "order", "draft", "aliases"}
+KNOWN_FIELDS = {"title", "summary", "description", "tags", "order", "draft", "aliases", "areas",
+                "product_areas"}
+AREA_FIELDS = ("areas", "product_areas")  # the product areas an article belongs to (widget)
 # Fields that Jekyll, Hugo, MkDocs, Docusaurus, Next.js/Nextra, VitePress and Astro put in
 # front matter. Articles moved from those sites keep them, so they pass without a warning.
 # A few are used: keywords add to tags; weight, sidebar_position and nav_order stand in for
@@ -139,6 +143,28 @@ def _as_order(value: Any) -> int | None:
     return None
 
 
+def _as_areas(name: str, value: Any, line: int | None, result: FrontMatter) -> list[str] | None:
+    """Area keys from a list of names or a comma-separated string; None (reported as an
+    error, like tags) when it is neither. An item that is not text, or has no letter or
+    digit, is left out with a warning and the others are kept."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [part for part in value.split(",") if part.strip()]
+    if not isinstance(value, list):
+        result.errors.append((line, f"'{name}' must be a list of product areas"))
+        return None
+    keys = []
+    for item in value:
+        key = area_key(item) if isinstance(item, str) else ""
+        if not key:
+            result.warnings.append((line, f"'{name}': {item!r} is not a product area name "
+                                          "(ignored)"))
+        elif key not in keys:
+            keys.append(key)
+    return keys
+
+
 def _validate(
     data: dict[Any, Any], result: FrontMatter, key_lines: dict[str, int]
 ) -> dict[str, Any]:
@@ -167,6 +193,11 @@ def _validate(
                 result.errors.append((line, f"'{name}' must be a list of words"))
                 continue
             clean[known] = items
+        elif known in AREA_FIELDS:
+            keys = _as_areas(name, value, line, result)
+            if keys is not None:
+                areas = clean.setdefault("areas", [])
+                areas += [k for k in keys if k not in areas]
         elif known == "order":
             number = _as_order(value)
             if number is None:

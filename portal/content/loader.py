@@ -184,6 +184,7 @@ def load_article(root: Path, rel: str, abs_path: Path, problems: list[Problem]) 
         excerpt="" if data.get("summary") else excerpt(body), tags=data.get("tags", []),
         order=data.get("order", 0), draft=data.get("draft", False),
         aliases=[slugify(a) for a in data.get("aliases", [])], meta_error=meta_error,
+        areas=tuple(data.get("areas", ())),
     )
 
 

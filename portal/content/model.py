@@ -52,6 +52,7 @@ class Article:
     order: int = 0
     draft: bool = False
     aliases: list[str] = field(default_factory=list)
+    areas: tuple[str, ...] = ()  # product areas (content/areas.py area_key), for the widget
     meta_error: str = ""  # front matter that could not be read, shown as a notice
     extra_fields: list[str] = field(default_factory=list)
 

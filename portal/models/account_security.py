@@ -35,6 +35,7 @@ class TokenPurpose(enum.StrEnum):
     RESET = "reset"  # set a new password (forgotten, or an admin sent the link)
     INVITE = "invite"  # an account an admin created: choose a first password
     VERIFY = "verify"  # confirm the address given at registration
+    WIDGET = "widget"  # sign in once from the help widget, for a customer the host vouched for
 
 
 class AccountToken(db.Model):

@@ -109,9 +109,10 @@ def _window() -> timedelta:
     return timedelta(hours=int(current_app.config["VISIT_TRAIL_HOURS"]))
 
 
-def _upsert(kind: str, value: str) -> None:
-    """Add (or move to the end) one entry of this visitor; the caller commits."""
-    visitor, now = visitor_id(), utcnow()
+def _upsert(kind: str, value: str, visitor: str | None = None) -> None:
+    """Add (or move to the end) one entry of this visitor (the session's, unless named);
+    the caller commits."""
+    visitor, now = visitor or visitor_id(), utcnow()
     insert = _insert_for(db.session.get_bind().dialect.name)
     statement = insert(VisitTrail).values(visitor=visitor, kind=kind, value=value, at=now)
     db.session.execute(statement.on_conflict_do_update(
@@ -145,11 +146,13 @@ def _prune_expired(now) -> None:
                        execution_options={"synchronize_session": False})
 
 
-def _recall(kind: str) -> list[str]:
-    """This visitor's entries of one kind, oldest first ([] if none, or on a problem)."""
-    visitor = session.get(VISITOR_KEY)
-    if not isinstance(visitor, str) or not has_searched():
-        return []
+def _recall(kind: str, visitor: str | None = None) -> list[str]:
+    """This visitor's entries of one kind (the session's visitor's, once it searched, or the
+    one named), oldest first ([] if none, or on a problem)."""
+    if visitor is None:
+        visitor = session.get(VISITOR_KEY)
+        if not isinstance(visitor, str) or not has_searched():
+            return []
     try:
         rows = db.session.scalars(
             select(VisitTrail.value)
@@ -161,3 +164,34 @@ def _recall(kind: str) -> list[str]:
         db.session.rollback()
         log.warning("could not read a visitor's trail", exc_info=True)
         return []
+
+
+# -- visitors without a session cookie: the help widget (portal/widget) ----------------------
+
+def remember_for(visitor: str, kind: str, value: str) -> None:
+    """Keep a search (SEARCH) or an article read (ARTICLE) for a visitor named by a token
+    instead of the session; part of the caller's transaction."""
+    value = value.strip()[:200]
+    if value:
+        _upsert(kind, value, visitor)
+
+
+def recall_for(visitor: str, kind: str) -> list[str]:
+    return _recall(kind, visitor)
+
+
+def adopt(other: str) -> bool:
+    """Take over what the visitor `other` searched and read (the widget's visitor, when its
+    "Submit a Ticket" link is opened) as this session's, oldest first so the order holds;
+    the session has searched from then on. False, and nothing changed, when `other` has
+    no search on record. The caller commits."""
+    searches = _recall(SEARCH, other)
+    if not searches:
+        return False
+    mine = visitor_id()
+    if mine != other:
+        for kind, values in ((SEARCH, searches), (ARTICLE, _recall(ARTICLE, other))):
+            for value in values:
+                _upsert(kind, value, mine)
+    session[SEARCHED_KEY] = True
+    return True

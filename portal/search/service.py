@@ -21,6 +21,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from portal.content import get_store
+from portal.content.areas import area_key
 from portal.content.loader import ContentTree
 from portal.content.model import Article, Category
 from portal.content.store import ContentStore
@@ -49,6 +50,11 @@ log = logging.getLogger(__name__)
 EXTENSION_KEY = "portal.search"
 MAX_PAGE = 100
 POPULAR_COUNT = 8
+# What a product area the host page names (the widget's context) adds to the rank of the
+# articles declaring it: like a reader-taught boost at its default cap
+# (SEARCH_LEARN_MAX_BOOST), enough to pass an equal or slightly better answer from
+# elsewhere, not one that is clearly better; an exact title still comes first.
+CONTEXT_BOOST = 0.3
 DEGRADED_NOTICE = ("Search is running in a simplified mode for a moment, so results may be "
                    "less precise than usual.")
 BUILDING_NOTICE = ("The search index is being prepared, so results may be less precise for "
@@ -118,11 +124,14 @@ class SearchService:
         self._builder: threading.Thread | None = None
         self._reported: set[str] = set()
         self._recent: tuple[tuple, list[Article]] | None = None
+        self._areas: tuple[ContentTree, dict[str, list[Article]]] | None = None
 
     # -- searching -----------------------------------------------------------
     def search(self, raw_query: str, category_slug: str | None = None, page: int = 1,
-               per_page: int = 10) -> SearchPage:
-        """Results for what the reader typed; never raises for any input."""
+               per_page: int = 10, context: str | None = None) -> SearchPage:
+        """Results for what the reader typed; never raises for any input. A context (a
+        product area named by the widget's host page) ranks the articles declaring that
+        area higher; the others still appear."""
         query = parse(raw_query)
         tree = self.store.tree()
         category = find_category(tree, category_slug)
@@ -133,7 +142,9 @@ class SearchService:
             return result
         offset = (page - 1) * per_page
         path = category.path if category is not None else None
-        found, notice = self._engine_search(*self._tuned(query), path, offset, per_page)
+        query, tuning = self._tuned(query)
+        tuning = self._in_context(tuning, tree, context)
+        found, notice = self._engine_search(query, tuning, path, offset, per_page)
         if found is None:
             hits, total = scan_search(tree.published(), query, path, offset, per_page)
             found = EngineResult(hits, total)
@@ -162,6 +173,43 @@ class SearchService:
         # learned_boosts never raises: a database error means no boosts, logged there.
         return query, Tuning(vocabularies(rules), tuple(rules.promoted_for(stripped)),
                              learned_boosts(stripped))
+
+    def _in_context(self, tuning: Tuning, tree: ContentTree, context: str | None) -> Tuning:
+        """The tuning with CONTEXT_BOOST for the articles in the context's area; per article
+        the larger of that and what readers taught."""
+        in_area = self._in_area(tree, context)
+        if not in_area:
+            return tuning
+        boosts = dict(tuning.boosts)
+        for article in in_area:
+            boosts[article.slug] = max(boosts.get(article.slug, 0.0), CONTEXT_BOOST)
+        return replace(tuning, boosts=boosts)
+
+    def _in_area(self, tree: ContentTree, context: str | None) -> list[Article]:
+        """The published articles declaring the context's area, in category order."""
+        key = area_key(context) if context else ""
+        if not key:
+            return []
+        cached = self._areas
+        if cached is None or cached[0] is not tree:  # the tree is kept: its id is not reused
+            by_area: dict[str, list[Article]] = {}
+            for article in tree.published():
+                for area in article.areas:
+                    by_area.setdefault(area, []).append(article)
+            cached = self._areas = (tree, by_area)
+        return cached[1].get(key, [])
+
+    def context_articles(self, context: str, limit: int = 5) -> list[Article]:
+        """The published articles declaring the context's area, to suggest before any
+        search: the most read first (as popular_articles counts), then by title."""
+        tree = self.store.tree()
+        in_area = self._in_area(tree, context)
+        if not in_area or limit <= 0:
+            return []
+        read = {a.slug: rank for rank, a in enumerate(self.most_read(tree, len(tree.by_slug)))}
+        ranked = sorted(in_area, key=lambda a: (read.get(a.slug, len(read)), a.title.lower(),
+                                                a.slug))
+        return ranked[:limit]
 
     def _engine_search(self, query: UserQuery, tuning: Tuning, category: str | None,
                        offset: int, limit: int) -> tuple[EngineResult | None, str | None]:
