@@ -74,6 +74,8 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--articles", type=int, default=0,
                         help="generate this many articles (default 0: the sample articles)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (1: sync workers; more: gthread workers)")
     parser.add_argument("--processes", type=int, default=1, help="load processes (1)")
     parser.add_argument("--postgres", default=_server.DEFAULT_POSTGRES)
     parser.add_argument("--ratelimit-storage", default=_server.DEFAULT_RATELIMIT_STORAGE)
@@ -189,11 +191,14 @@ def main(argv: list[str] | None = None) -> int:
             articles = _server.Articles(tmp / "articles").create(fill)
             secret = secrets.token_hex(16)
             portal = _server.Portal(tmp, database, articles.site, args.ratelimit_storage,
-                                    args.workers, {"PORTAL_WEBHOOK_SECRET": secret})
+                                    args.workers, {"PORTAL_WEBHOOK_SECRET": secret},
+                                    threads=args.threads)
             portal.prepare(users=0)
             portal.start()
             corpus = _traffic.crawl(portal.base_url)
-            print(f"Server: gunicorn {args.workers} sync workers at {portal.base_url}, "
+            kind = (f"gthread workers of {args.threads} threads" if args.threads > 1
+                    else "sync workers")
+            print(f"Server: gunicorn {args.workers} {kind} at {portal.base_url}, "
                   f"PostgreSQL database {database.name}, articles cloned from "
                   f"{articles.origin}; {_server.describe_limits(args.ratelimit_storage)}",
                   flush=True)
