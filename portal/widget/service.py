@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app, url_for
 
 from portal.accounts import links
+from portal.accounts.service import find_user
 from portal.contact.service import support_status
 from portal.content import get_store
 from portal.content.model import Article
@@ -189,7 +190,7 @@ def identify(user_token: object) -> Identity:
     except tokens.TokenRefused as exc:
         log.warning("widget: user token refused: %s", exc)
         raise WidgetError(REFUSED_IDENTITY, 403) from exc
-    user = db.session.scalar(db.select(User).where(db.func.lower(User.email) == host_user.email))
+    user = find_user(host_user.email)
     if user is None:
         user = _new_customer(host_user)
     if user.role != Role.CUSTOMER or not user.active:
